@@ -1,0 +1,58 @@
+//! How the engine is set up: where data lives, how peers are found, the time limits.
+
+use std::net::{Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Holds `dht.json` and `downloads/<info hash>/` for each stream.
+    pub data_dir: PathBuf,
+    /// Find peers through the mainline DHT (its routing table kept in `data_dir`).
+    pub dht: bool,
+    /// Local service discovery (BEP 14) by multicast on the LAN.
+    pub local_peer_discovery: bool,
+    /// Where to accept incoming TCP and uTP peers; `None` accepts none.
+    pub peer_listen: Option<SocketAddr>,
+    /// How long a magnet may take to yield metadata before `METADATA_TIMEOUT`.
+    pub metadata_timeout: Duration,
+    /// How long a stream may wait for its first peer before `NO_SEEDS`.
+    pub no_seeds_timeout: Duration,
+    /// A stream no request has touched for this long, and with no reader open, is removed.
+    pub idle_timeout: Duration,
+    /// Readers (HTTP bodies) open at once across all streams.
+    pub max_readers: usize,
+    /// How long a new reader may queue for a free slot before `TOO_MANY_READERS`.
+    pub reader_wait: Duration,
+}
+
+impl EngineConfig {
+    pub fn new(data_dir: impl Into<PathBuf>) -> EngineConfig {
+        EngineConfig {
+            data_dir: data_dir.into(),
+            dht: true,
+            local_peer_discovery: true,
+            peer_listen: Some((Ipv6Addr::UNSPECIFIED, 0).into()),
+            metadata_timeout: Duration::from_secs(60),
+            no_seeds_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(600),
+            max_readers: 32,
+            reader_wait: Duration::from_secs(30),
+        }
+    }
+
+    /// Everything on 127.0.0.1 and nothing that reaches the network by itself (no DHT,
+    /// no multicast): what tests and a private swarm use. Peers come from `x.pe`.
+    pub fn loopback_only(data_dir: impl Into<PathBuf>) -> EngineConfig {
+        EngineConfig {
+            dht: false,
+            local_peer_discovery: false,
+            peer_listen: Some(([127, 0, 0, 1], 0).into()),
+            ..EngineConfig::new(data_dir)
+        }
+    }
+
+    pub(crate) fn downloads_dir(&self) -> PathBuf {
+        self.data_dir.join("downloads")
+    }
+}

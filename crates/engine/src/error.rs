@@ -1,0 +1,24 @@
+//! The engine's failures. Each variant is one error code of the HTTP API.
+
+use std::time::Duration;
+
+use crate::InfoHash;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The request itself is wrong: a malformed link, hash or file index.
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("could not fetch the torrent's metadata within {} s: no one sharing it answered", .0.as_secs())]
+    MetadataTimeout(Duration),
+    #[error("the torrent has no video file among its {files} file(s)")]
+    NoVideoFile { files: usize },
+    #[error("{0}")]
+    NoSeeds(String),
+    #[error("no stream with info hash {0}")]
+    NotFound(InfoHash),
+    #[error("too many open readers ({0}); close a player or try again shortly")]
+    TooManyReaders(usize),
+    #[error("{0:#}")]
+    Failed(#[from] anyhow::Error),
+}

@@ -1,0 +1,38 @@
+//! The torrent engine behind CinemaHalal.
+//!
+//! One librqbit [`librqbit::Session`] per process, with DHT, trackers, TCP and uTP peers.
+//! A *stream* is one torrent added for playing one of its files: only that file is
+//! downloaded, and each open [`StreamReader`] pulls the pieces ahead of its position
+//! first, so a player can start and seek before the download ends.
+//!
+//! This crate knows nothing of HTTP: the server crate turns [`EngineError`]s into error
+//! codes and [`StreamReader`]s into response bodies. librqbit stays behind this API so
+//! that how pieces are requested can change without touching the transports.
+//!
+//! # Layout
+//! - [`engine`]: [`Engine`], the session and its streams: prepare, open, status, stop, idle cleanup.
+//! - [`reader`]: [`StreamReader`], one reader on one file, holding a reader slot.
+//! - [`source`]: what a stream comes from: [`Magnet`] links, bare info hashes, .torrent files.
+//! - [`info_hash`]: [`InfoHash`], parsed in any case, shown in lowercase hex.
+//! - [`media`]: which files are video, which one plays by default, MIME types.
+//! - [`status`]: [`StreamStatus`], what is on disk and how the download goes.
+//! - [`config`]: [`EngineConfig`].
+//! - [`error`]: [`EngineError`].
+
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod info_hash;
+pub mod media;
+pub mod reader;
+pub mod source;
+pub mod status;
+
+pub use config::EngineConfig;
+pub use engine::{Engine, StreamInfo};
+pub use error::EngineError;
+pub use info_hash::{InfoHash, InvalidInfoHash};
+pub use media::FileEntry;
+pub use reader::StreamReader;
+pub use source::{Magnet, Source};
+pub use status::{ByteRange, Peers, StreamState, StreamStatus};

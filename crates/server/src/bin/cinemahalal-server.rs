@@ -1,0 +1,59 @@
+//! The headless server: the HTTP API and the torrent engine, without a window.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use cinemahalal_engine::Engine;
+use cinemahalal_server::config::{Config, init_logging};
+use cinemahalal_server::http::AppState;
+use cinemahalal_server::{Api, server};
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = Config::parse();
+    init_logging(config.log_format);
+
+    let engine = Engine::start(config.engine_config()).await?;
+    let addr = SocketAddr::new(config.bind, config.port);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding the HTTP API to {addr}"))?;
+    let local_addr = listener.local_addr()?;
+    let state = AppState {
+        api: Arc::new(Api::new(engine.clone())),
+        local_addr,
+        ui_dir: config.ui_dir(),
+    };
+    tracing::info!(
+        data_dir = %config.data_dir().display(),
+        ui = ?state.ui_dir,
+        "CinemaHalal server listening on http://{local_addr}"
+    );
+    server::run(listener, state, shutdown_signal()).await?;
+    tracing::info!("shutting down: stopping streams");
+    engine.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,97 @@
+//! The headless server's settings: command-line flags, each with an environment variable.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use cinemahalal_engine::EngineConfig;
+use clap::{Parser, ValueEnum};
+
+#[derive(Debug, Clone, Parser)]
+#[command(name = "cinemahalal-server", version, about = "Streams torrents over HTTP with Range support, for browsers and media players.")]
+pub struct Config {
+    /// TCP port of the HTTP API.
+    #[arg(long, env = "PORT", default_value_t = 3001)]
+    pub port: u16,
+    /// Address to bind the HTTP API to.
+    #[arg(long, env = "CINEMAHALAL_BIND", default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// Where downloads and the DHT routing table live [default: the platform cache dir].
+    #[arg(long, env = "CINEMAHALAL_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Seconds a magnet link may take to yield metadata (then METADATA_TIMEOUT).
+    #[arg(long, env = "CINEMAHALAL_METADATA_TIMEOUT", default_value_t = 60)]
+    pub metadata_timeout: u64,
+    /// Seconds a new stream may wait for its first peer (then NO_SEEDS).
+    #[arg(long, env = "CINEMAHALAL_NO_SEEDS_TIMEOUT", default_value_t = 30)]
+    pub no_seeds_timeout: u64,
+    /// Seconds without any request after which a stream and its data are removed.
+    #[arg(long, env = "CINEMAHALAL_IDLE_TIMEOUT", default_value_t = 600)]
+    pub idle_timeout: u64,
+    /// Media responses open at once, across all streams.
+    #[arg(long, env = "CINEMAHALAL_MAX_READERS", default_value_t = 32)]
+    pub max_readers: usize,
+    /// Do not use the DHT (peers then come from trackers and links only).
+    #[arg(long, env = "CINEMAHALAL_NO_DHT")]
+    pub no_dht: bool,
+    /// Do not announce or look for peers on the LAN by multicast.
+    #[arg(long, env = "CINEMAHALAL_NO_LOCAL_DISCOVERY")]
+    pub no_local_discovery: bool,
+    /// Where to accept incoming peers (TCP and uTP).
+    #[arg(long, env = "CINEMAHALAL_PEER_LISTEN", default_value = "[::]:0")]
+    pub peer_listen: SocketAddr,
+    /// A built web UI to serve at `/` [default: `ui/dist` of the source tree, if present].
+    #[arg(long, env = "CINEMAHALAL_UI_DIR")]
+    pub ui_dir: Option<PathBuf>,
+    /// Log lines for people (`human`) or for log collectors (`json`). Filter with RUST_LOG.
+    #[arg(long, env = "CINEMAHALAL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+impl Config {
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir.clone().unwrap_or_else(default_data_dir)
+    }
+
+    pub fn engine_config(&self) -> EngineConfig {
+        EngineConfig {
+            dht: !self.no_dht,
+            local_peer_discovery: !self.no_local_discovery,
+            peer_listen: Some(self.peer_listen),
+            metadata_timeout: Duration::from_secs(self.metadata_timeout),
+            no_seeds_timeout: Duration::from_secs(self.no_seeds_timeout),
+            idle_timeout: Duration::from_secs(self.idle_timeout),
+            max_readers: self.max_readers.max(1),
+            ..EngineConfig::new(self.data_dir())
+        }
+    }
+
+    pub fn ui_dir(&self) -> Option<PathBuf> {
+        self.ui_dir.clone().or_else(|| {
+            let built = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/dist");
+            built.join("index.html").is_file().then_some(built)
+        })
+    }
+}
+
+/// `$XDG_CACHE_HOME/cinemahalal` or the platform's equivalent.
+pub fn default_data_dir() -> PathBuf {
+    dirs::cache_dir().unwrap_or_else(std::env::temp_dir).join("cinemahalal")
+}
+
+/// Sets up tracing: RUST_LOG filters (default `info`), lines in the chosen format.
+pub fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}

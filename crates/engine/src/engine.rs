@@ -58,7 +58,10 @@ pub(crate) struct Activity {
 
 impl Activity {
     fn new() -> Activity {
-        Activity { last: Mutex::new(Instant::now()), readers: 0.into() }
+        Activity {
+            last: Mutex::new(Instant::now()),
+            readers: 0.into(),
+        }
     }
 
     pub(crate) fn touch(&self) {
@@ -66,13 +69,15 @@ impl Activity {
     }
 
     pub(crate) fn reader_opened(&self) {
-        self.readers.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.readers
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.touch();
     }
 
     pub(crate) fn reader_closed(&self) {
         self.touch();
-        self.readers.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        self.readers
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     fn idle_for(&self) -> Option<Duration> {
@@ -98,7 +103,9 @@ impl Stream {
 
     fn file(&self, index: Option<usize>) -> Result<&FileEntry, EngineError> {
         let index = index.unwrap_or(self.default_file);
-        self.files.get(index).ok_or_else(|| out_of_range(index, self.files.len()))
+        self.files
+            .get(index)
+            .ok_or_else(|| out_of_range(index, self.files.len()))
     }
 }
 
@@ -166,10 +173,7 @@ impl Engine {
                 runtime_worker_threads: Some(config.max_readers + WRITE_PERMITS),
                 disable_local_service_discovery: !config.local_peer_discovery,
                 ipv4_only: config.peer_listen.is_some_and(|a| a.is_ipv4()),
-                client_name_and_version: Some(format!(
-                    "CinemaHalal {}",
-                    env!("CARGO_PKG_VERSION")
-                )),
+                client_name_and_version: Some(format!("CinemaHalal {}", env!("CARGO_PKG_VERSION"))),
                 ..Default::default()
             },
         )
@@ -208,7 +212,9 @@ impl Engine {
     /// a request has just reached.
     fn get_touched(&self, info_hash: InfoHash) -> Result<Arc<Stream>, EngineError> {
         let streams = self.streams.lock().unwrap();
-        let stream = streams.get(&info_hash).ok_or(EngineError::NotFound(info_hash))?;
+        let stream = streams
+            .get(&info_hash)
+            .ok_or(EngineError::NotFound(info_hash))?;
         stream.activity.touch();
         Ok(stream.clone())
     }
@@ -225,7 +231,13 @@ impl Engine {
         if let Ok(stream) = self.get_touched(info_hash) {
             return self.describe_existing(info_hash, &stream, file_index).await;
         }
-        let prep = self.preparing.lock().unwrap().entry(info_hash).or_default().clone();
+        let prep = self
+            .preparing
+            .lock()
+            .unwrap()
+            .entry(info_hash)
+            .or_default()
+            .clone();
         let result = async {
             let _turn = prep.turn.lock().await;
             // Someone else may have finished adding it while this request waited.
@@ -237,7 +249,9 @@ impl Engine {
         .await;
         let mut preparing = self.preparing.lock().unwrap();
         // The last request of a preparation removes it; the map holds one reference.
-        if preparing.get(&info_hash).is_some_and(|p| Arc::ptr_eq(p, &prep))
+        if preparing
+            .get(&info_hash)
+            .is_some_and(|p| Arc::ptr_eq(p, &prep))
             && Arc::strong_count(&prep) == 2
         {
             preparing.remove(&info_hash);
@@ -252,7 +266,12 @@ impl Engine {
         file_index: Option<usize>,
     ) -> Result<StreamInfo, EngineError> {
         let index = stream.file(file_index)?.index;
-        let mut only = stream.handle.only_files().unwrap_or_default().into_iter().collect::<HashSet<_>>();
+        let mut only = stream
+            .handle
+            .only_files()
+            .unwrap_or_default()
+            .into_iter()
+            .collect::<HashSet<_>>();
         if only.insert(index) {
             self.session
                 .update_only_files(&stream.handle, &only)
@@ -344,14 +363,24 @@ impl Engine {
     /// Metadata and the peers seen while fetching it, within `metadata_timeout`.
     async fn fetch_metadata(&self, source: &Source) -> Result<ListOnlyResponse, EngineError> {
         let (add, initial_peers) = match source {
-            Source::Magnet(m) => (AddTorrent::from_url(m.to_librqbit_link()), Some(m.peers.clone())),
+            Source::Magnet(m) => (
+                AddTorrent::from_url(m.to_librqbit_link()),
+                Some(m.peers.clone()),
+            ),
             Source::InfoHash(h) => (AddTorrent::from_url(h.to_string()), None),
             Source::TorrentFile(bytes) => (AddTorrent::from_bytes(bytes.clone()), None),
         };
-        let opts = AddTorrentOptions { list_only: true, initial_peers, ..Default::default() };
+        let opts = AddTorrentOptions {
+            list_only: true,
+            initial_peers,
+            ..Default::default()
+        };
         let timeout = self.config.metadata_timeout;
         match tokio::time::timeout(timeout, self.session.add_torrent(add, Some(opts))).await {
-            Err(_) => Err(EngineError::MetadataTimeout(timeout)),
+            Err(_) => Err(EngineError::MetadataTimeout(format!(
+                "no peer sent it within {} s",
+                timeout.as_secs_f32()
+            ))),
             Ok(Ok(AddTorrentResponse::ListOnly(listed))) => Ok(listed),
             Ok(Ok(_)) => Err(anyhow::anyhow!("the torrent is being removed; try again").into()),
             // librqbit refuses at once when it has no DHT, no tracker and no peer to ask.
@@ -361,9 +390,13 @@ impl Engine {
                         .into(),
                 ))
             }
-            Ok(Err(e)) if matches!(source, Source::TorrentFile(_)) => {
-                Err(EngineError::InvalidRequest(format!("invalid .torrent file: {e:#}")))
-            }
+            // Every peer known was asked and none had it (with the DHT on, this is rare).
+            Ok(Err(e)) if format!("{e:#}").contains("no way to discover torrent metainfo") => Err(
+                EngineError::MetadataTimeout("none of the peers found has it".into()),
+            ),
+            Ok(Err(e)) if matches!(source, Source::TorrentFile(_)) => Err(
+                EngineError::InvalidRequest(format!("invalid .torrent file: {e:#}")),
+            ),
             Ok(Err(e)) => Err(e.context("fetching metadata").into()),
         }
     }
@@ -376,9 +409,14 @@ impl Engine {
                 return Err(anyhow::anyhow!(error).context("the torrent failed").into());
             }
             let file_done = stats.file_progress.get(file).is_some_and(|&have| {
-                handle.with_metadata(|m| m.file_infos[file].len == have).unwrap_or(false)
+                handle
+                    .with_metadata(|m| m.file_infos[file].len == have)
+                    .unwrap_or(false)
             });
-            let live = stats.live.as_ref().map_or(0, |l| l.snapshot.peer_stats.live);
+            let live = stats
+                .live
+                .as_ref()
+                .map_or(0, |l| l.snapshot.peer_stats.live);
             if live > 0 || file_done {
                 return Ok(());
             }
@@ -393,7 +431,11 @@ impl Engine {
     }
 
     /// The answer for a stream already prepared, for one of its files.
-    pub fn info(&self, info_hash: InfoHash, file_index: Option<usize>) -> Result<StreamInfo, EngineError> {
+    pub fn info(
+        &self,
+        info_hash: InfoHash,
+        file_index: Option<usize>,
+    ) -> Result<StreamInfo, EngineError> {
         let stream = self.get_touched(info_hash)?;
         let index = stream.file(file_index)?.index;
         Ok(stream.describe(info_hash, index))
@@ -402,8 +444,10 @@ impl Engine {
     /// Every stream, each described by its default file.
     pub fn list(&self) -> Vec<StreamInfo> {
         let streams = self.streams.lock().unwrap();
-        let mut list: Vec<StreamInfo> =
-            streams.iter().map(|(h, s)| s.describe(*h, s.default_file)).collect();
+        let mut list: Vec<StreamInfo> = streams
+            .iter()
+            .map(|(h, s)| s.describe(*h, s.default_file))
+            .collect();
         list.sort_by(|a, b| a.name.cmp(&b.name));
         list
     }
@@ -416,10 +460,13 @@ impl Engine {
     ) -> Result<StreamReader, EngineError> {
         let stream = self.get_touched(info_hash)?;
         let file = stream.file(file_index)?.clone();
-        let permit = tokio::time::timeout(self.config.reader_wait, self.readers.clone().acquire_owned())
-            .await
-            .map_err(|_| EngineError::TooManyReaders(self.config.max_readers))?
-            .context("the engine is shutting down")?;
+        let permit = tokio::time::timeout(
+            self.config.reader_wait,
+            self.readers.clone().acquire_owned(),
+        )
+        .await
+        .map_err(|_| EngineError::TooManyReaders(self.config.max_readers))?
+        .context("the engine is shutting down")?;
         let guard = ReaderGuard::new(stream.clone());
         let inner = stream
             .handle
@@ -446,9 +493,9 @@ impl Engine {
                     piece_length: u64::from(m.lengths().default_piece_length()),
                 })
                 .context("metadata")?;
-            let have_piece = haves.as_ref().map(|(bits, _)| {
-                move |piece: u64| bits.get(piece as usize).is_some_and(|b| *b)
-            });
+            let have_piece = haves
+                .as_ref()
+                .map(|(bits, _)| move |piece: u64| bits.get(piece as usize).is_some_and(|b| *b));
             return Ok(status::of_stream(
                 info_hash,
                 &stream.handle.stats(),
@@ -515,7 +562,10 @@ impl Engine {
             .filter(|(_, s)| s.activity.idle_for().is_some_and(|d| d >= idle))
             .map(|(h, _)| *h)
             .collect();
-        expired.into_iter().filter_map(|h| streams.remove(&h).map(|s| (h, s))).collect()
+        expired
+            .into_iter()
+            .filter_map(|h| streams.remove(&h).map(|s| (h, s)))
+            .collect()
     }
 }
 
@@ -526,27 +576,34 @@ fn torrent_id(info_hash: InfoHash) -> librqbit::api::TorrentIdOrHash {
 /// Removes what an earlier run left in `downloads/`: streams do not outlive the process.
 /// Only folders named like an info hash are touched.
 fn remove_stale_downloads(downloads: &Path) {
-    let Ok(entries) = std::fs::read_dir(downloads) else { return };
+    let Ok(entries) = std::fs::read_dir(downloads) else {
+        return;
+    };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        if name.to_str().is_some_and(|n| n.len() == 40 && n.parse::<InfoHash>().is_ok()) {
-            if let Err(e) = std::fs::remove_dir_all(entry.path()) {
-                tracing::warn!(dir = %entry.path().display(), "removing stale stream data: {e}");
-            }
+        let is_stream_dir = name
+            .to_str()
+            .is_some_and(|n| n.len() == 40 && n.parse::<InfoHash>().is_ok());
+        if is_stream_dir && let Err(e) = std::fs::remove_dir_all(entry.path()) {
+            tracing::warn!(dir = %entry.path().display(), "removing stale stream data: {e}");
         }
     }
 }
 
 async fn reap_idle(engine: Weak<Engine>) {
     let period = match engine.upgrade() {
-        Some(e) => (e.config.idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(30)),
+        Some(e) => {
+            (e.config.idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(30))
+        }
         None => return,
     };
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let Some(engine) = engine.upgrade() else { return };
+        let Some(engine) = engine.upgrade() else {
+            return;
+        };
         for (info_hash, stream) in engine.take_idle_streams() {
             tracing::info!(%info_hash, "stream idle, removing it and its data");
             engine.remove_torrent(info_hash, &stream.output_dir).await;

@@ -1,7 +1,5 @@
 //! The engine's failures. Each variant is one error code of the HTTP API.
 
-use std::time::Duration;
-
 use crate::InfoHash;
 
 #[derive(Debug, thiserror::Error)]
@@ -9,8 +7,9 @@ pub enum EngineError {
     /// The request itself is wrong: a malformed link, hash or file index.
     #[error("{0}")]
     InvalidRequest(String),
-    #[error("could not fetch the torrent's metadata within {} s: no one sharing it answered", .0.as_secs())]
-    MetadataTimeout(Duration),
+    /// Metadata could not be fetched: not in time, or every peer known was asked.
+    #[error("could not fetch the torrent's metadata: {0}")]
+    MetadataTimeout(String),
     #[error("the torrent has no video file among its {files} file(s)")]
     NoVideoFile { files: usize },
     #[error("{0}")]

@@ -91,9 +91,15 @@ mod tests {
 
     #[test]
     fn rejects_wrong_length_and_letters() {
-        for bad in ["", "abc", &HEX[..39], &format!("{HEX}0"), &HEX.replace('c', "g"),
-            "ZHQVOY7XELZD5GFCTXWN7LRUDOMNKMC1", "ZHQVOY7XELZD5GFCTXWN7LRUDOMNKMC="]
-        {
+        for bad in [
+            "",
+            "abc",
+            &HEX[..39],
+            &format!("{HEX}0"),
+            &HEX.replace('c', "g"),
+            "ZHQVOY7XELZD5GFCTXWN7LRUDOMNKMC1",
+            "ZHQVOY7XELZD5GFCTXWN7LRUDOMNKMC=",
+        ] {
             assert!(bad.parse::<InfoHash>().is_err(), "{bad:?} parsed");
         }
     }

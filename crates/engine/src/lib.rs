@@ -16,8 +16,8 @@
 //! - [`info_hash`]: [`InfoHash`], parsed in any case, shown in lowercase hex.
 //! - [`media`]: which files are video, which one plays by default, MIME types.
 //! - [`status`]: [`StreamStatus`], what is on disk and how the download goes.
-//! - [`config`]: [`EngineConfig`].
-//! - [`error`]: [`EngineError`].
+//! - [`config`]: the [`EngineConfig`].
+//! - [`error`]: the [`EngineError`] kinds.
 
 pub mod config;
 pub mod engine;

@@ -37,7 +37,12 @@ pub struct FileEntry {
 impl FileEntry {
     pub fn new(index: usize, path: String, size: u64) -> FileEntry {
         let is_video = video_mime(&path).is_some();
-        FileEntry { index, path, size, is_video }
+        FileEntry {
+            index,
+            path,
+            size,
+            is_video,
+        }
     }
 
     /// The last path component.
@@ -65,13 +70,19 @@ fn extension(path: &str) -> Option<String> {
 
 fn video_mime(path: &str) -> Option<&'static str> {
     let ext = extension(path)?;
-    VIDEO_TYPES.iter().find(|(e, _)| *e == ext).map(|(_, mime)| *mime)
+    VIDEO_TYPES
+        .iter()
+        .find(|(e, _)| *e == ext)
+        .map(|(_, mime)| *mime)
 }
 
 /// The file to play when none is asked for: the largest video. Samples and extras are
 /// smaller than the feature, so size alone picks well.
 pub fn default_file(files: &[FileEntry]) -> Option<&FileEntry> {
-    files.iter().filter(|f| f.is_video && f.size > 0).max_by_key(|f| (f.size, std::cmp::Reverse(f.index)))
+    files
+        .iter()
+        .filter(|f| f.is_video && f.size > 0)
+        .max_by_key(|f| (f.size, std::cmp::Reverse(f.index)))
 }
 
 #[cfg(test)]
@@ -79,7 +90,10 @@ mod tests {
     use super::*;
 
     fn files(list: &[(&str, u64)]) -> Vec<FileEntry> {
-        list.iter().enumerate().map(|(i, (p, s))| FileEntry::new(i, p.to_string(), *s)).collect()
+        list.iter()
+            .enumerate()
+            .map(|(i, (p, s))| FileEntry::new(i, p.to_string(), *s))
+            .collect()
     }
 
     #[test]
@@ -103,7 +117,13 @@ mod tests {
 
     #[test]
     fn mime_types() {
-        let f = files(&[("x.ts", 1), ("x.mp4", 1), ("x.srt", 1), ("noext", 1), ("x.webm", 1)]);
+        let f = files(&[
+            ("x.ts", 1),
+            ("x.mp4", 1),
+            ("x.srt", 1),
+            ("noext", 1),
+            ("x.webm", 1),
+        ]);
         let mimes: Vec<String> = f.iter().map(FileEntry::mime_type).collect();
         assert_eq!(mimes[0], "video/mp2t");
         assert_eq!(mimes[1], "video/mp4");

@@ -48,7 +48,12 @@ impl StreamReader {
         slot: OwnedSemaphorePermit,
         guard: ReaderGuard,
     ) -> StreamReader {
-        StreamReader { inner, file, _slot: slot, _guard: guard }
+        StreamReader {
+            inner,
+            file,
+            _slot: slot,
+            _guard: guard,
+        }
     }
 
     /// The file being read.

@@ -26,7 +26,8 @@ pub struct Magnet {
 impl Magnet {
     /// Parses a `magnet:?xt=urn:btih:...` link.
     pub fn parse(link: &str) -> Result<Magnet, EngineError> {
-        let invalid = |why: &str| EngineError::InvalidRequest(format!("invalid magnet link: {why}"));
+        let invalid =
+            |why: &str| EngineError::InvalidRequest(format!("invalid magnet link: {why}"));
         if link.len() > MAX_MAGNET_LEN {
             return Err(invalid("longer than 64 KiB"));
         }
@@ -44,7 +45,9 @@ impl Magnet {
                 "xt" => {
                     let value = value.as_ref();
                     if let Some(hash) = strip_prefix_ignore_case(value, "urn:btih:") {
-                        let parsed = hash.parse().map_err(|e: crate::InvalidInfoHash| invalid(&e.to_string()))?;
+                        let parsed = hash
+                            .parse()
+                            .map_err(|e: crate::InvalidInfoHash| invalid(&e.to_string()))?;
                         if info_hash.is_some_and(|h| h != parsed) {
                             return Err(invalid("it names two different btih info hashes"));
                         }
@@ -77,7 +80,12 @@ impl Magnet {
                 invalid("it has no xt=urn:btih: info hash")
             }
         })?;
-        Ok(Magnet { info_hash, display_name, trackers, peers })
+        Ok(Magnet {
+            info_hash,
+            display_name,
+            trackers,
+            peers,
+        })
     }
 
     /// The link librqbit is given: hash, name and trackers (peers go separately, as
@@ -101,7 +109,8 @@ impl Magnet {
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
 }
 
 /// Where a stream comes from.
@@ -156,7 +165,10 @@ mod tests {
         assert_eq!(m.trackers, vec!["udp://tracker.example:1337".to_string()]);
         assert_eq!(
             m.peers,
-            vec!["127.0.0.1:6881".parse().unwrap(), "[::1]:51413".parse().unwrap()]
+            vec![
+                "127.0.0.1:6881".parse().unwrap(),
+                "[::1]:51413".parse().unwrap()
+            ]
         );
     }
 
@@ -172,7 +184,10 @@ mod tests {
             "not a link at all",
         ] {
             let err = Magnet::parse(bad).unwrap_err();
-            assert!(matches!(err, EngineError::InvalidRequest(_)), "{bad:?}: {err:?}");
+            assert!(
+                matches!(err, EngineError::InvalidRequest(_)),
+                "{bad:?}: {err:?}"
+            );
         }
     }
 
@@ -194,7 +209,10 @@ mod tests {
     #[test]
     fn bare_hash_is_a_source() {
         assert!(matches!(Source::parse_link(HASH), Ok(Source::InfoHash(_))));
-        assert!(matches!(Source::parse_link(" magnet:?xt=urn:btih:c9e15763f722f23e98a29decdfae341b98d53056 "), Ok(Source::Magnet(_))));
+        assert!(matches!(
+            Source::parse_link(" magnet:?xt=urn:btih:c9e15763f722f23e98a29decdfae341b98d53056 "),
+            Ok(Source::Magnet(_))
+        ));
     }
 
     proptest! {

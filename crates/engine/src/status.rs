@@ -91,7 +91,12 @@ pub(crate) fn of_stream(
     let (connected, known, down, up) = match &stats.live {
         Some(live) => {
             let p = &live.snapshot.peer_stats;
-            (p.live, p.seen, mib_to_bytes(live.download_speed.mbps), mib_to_bytes(live.upload_speed.mbps))
+            (
+                p.live,
+                p.seen,
+                mib_to_bytes(live.download_speed.mbps),
+                mib_to_bytes(live.upload_speed.mbps),
+            )
         }
         None => (0, 0, 0, 0),
     };
@@ -107,7 +112,11 @@ pub(crate) fn of_stream(
         message: stats.error.clone(),
         file_index: Some(file.index),
         size: file.size,
-        progress: if file.size == 0 { 1.0 } else { downloaded as f64 / file.size as f64 },
+        progress: if file.size == 0 {
+            1.0
+        } else {
+            downloaded as f64 / file.size as f64
+        },
         downloaded_bytes: downloaded,
         download_speed: down,
         upload_speed: up,
@@ -123,7 +132,11 @@ fn mib_to_bytes(mib_per_sec: f64) -> u64 {
 }
 
 /// The parts of a file covered by pieces on disk, merged, in file offsets.
-pub(crate) fn ranges_on_disk(layout: FileLayout, size: u64, have_piece: &dyn Fn(u64) -> bool) -> Vec<ByteRange> {
+pub(crate) fn ranges_on_disk(
+    layout: FileLayout,
+    size: u64,
+    have_piece: &dyn Fn(u64) -> bool,
+) -> Vec<ByteRange> {
     let mut out: Vec<ByteRange> = Vec::new();
     if size == 0 || layout.piece_length == 0 {
         return out;
@@ -153,21 +166,57 @@ mod tests {
     fn ranges_follow_pieces_clipped_to_the_file() {
         // File at torrent offset 150, 500 bytes, pieces of 100: pieces 1..=6.
         let have = |p: u64| matches!(p, 1 | 2 | 4 | 6);
-        let r = ranges_on_disk(FileLayout { offset: 150, piece_length: 100 }, 500, &have);
+        let r = ranges_on_disk(
+            FileLayout {
+                offset: 150,
+                piece_length: 100,
+            },
+            500,
+            &have,
+        );
         assert_eq!(
             r,
             vec![
                 ByteRange { start: 0, end: 150 },
-                ByteRange { start: 250, end: 350 },
-                ByteRange { start: 450, end: 500 },
+                ByteRange {
+                    start: 250,
+                    end: 350
+                },
+                ByteRange {
+                    start: 450,
+                    end: 500
+                },
             ]
         );
     }
 
     #[test]
     fn whole_file_is_one_range() {
-        let r = ranges_on_disk(FileLayout { offset: 0, piece_length: 64 }, 1000, &|_| true);
-        assert_eq!(r, vec![ByteRange { start: 0, end: 1000 }]);
-        assert!(ranges_on_disk(FileLayout { offset: 0, piece_length: 64 }, 1000, &|_| false).is_empty());
+        let r = ranges_on_disk(
+            FileLayout {
+                offset: 0,
+                piece_length: 64,
+            },
+            1000,
+            &|_| true,
+        );
+        assert_eq!(
+            r,
+            vec![ByteRange {
+                start: 0,
+                end: 1000
+            }]
+        );
+        assert!(
+            ranges_on_disk(
+                FileLayout {
+                    offset: 0,
+                    piece_length: 64
+                },
+                1000,
+                &|_| false
+            )
+            .is_empty()
+        );
     }
 }

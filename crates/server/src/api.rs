@@ -66,7 +66,10 @@ pub struct Api {
 
 impl Api {
     pub fn new(engine: Arc<Engine>) -> Api {
-        Api { engine, started: Instant::now() }
+        Api {
+            engine,
+            started: Instant::now(),
+        }
     }
 
     pub fn engine(&self) -> &Arc<Engine> {
@@ -95,31 +98,63 @@ impl Api {
     }
 
     pub fn list_streams(&self, base_url: &str) -> StreamList {
-        StreamList { streams: self.engine.list().into_iter().map(|i| ready(i, base_url)).collect() }
+        StreamList {
+            streams: self
+                .engine
+                .list()
+                .into_iter()
+                .map(|i| ready(i, base_url))
+                .collect(),
+        }
     }
 
     /// A prepared stream's answer for one of its files, without opening a reader.
-    pub fn stream_info(&self, info_hash: &str, file_index: Option<usize>) -> Result<StreamInfo, ApiError> {
+    pub fn stream_info(
+        &self,
+        info_hash: &str,
+        file_index: Option<usize>,
+    ) -> Result<StreamInfo, ApiError> {
         Ok(self.engine.info(parse_info_hash(info_hash)?, file_index)?)
     }
 
     /// The URL that plays one file of a prepared stream.
-    pub fn stream_url(&self, info_hash: &str, file_index: Option<usize>, base_url: &str) -> Result<String, ApiError> {
+    pub fn stream_url(
+        &self,
+        info_hash: &str,
+        file_index: Option<usize>,
+        base_url: &str,
+    ) -> Result<String, ApiError> {
         Ok(ready(self.stream_info(info_hash, file_index)?, base_url).stream_url)
     }
 
-    pub async fn open_reader(&self, info_hash: &str, file_index: Option<usize>) -> Result<StreamReader, ApiError> {
-        Ok(self.engine.open(parse_info_hash(info_hash)?, file_index).await?)
+    pub async fn open_reader(
+        &self,
+        info_hash: &str,
+        file_index: Option<usize>,
+    ) -> Result<StreamReader, ApiError> {
+        Ok(self
+            .engine
+            .open(parse_info_hash(info_hash)?, file_index)
+            .await?)
     }
 
-    pub fn stream_status(&self, info_hash: &str, file_index: Option<usize>) -> Result<StreamStatus, ApiError> {
-        Ok(self.engine.status(parse_info_hash(info_hash)?, file_index)?)
+    pub fn stream_status(
+        &self,
+        info_hash: &str,
+        file_index: Option<usize>,
+    ) -> Result<StreamStatus, ApiError> {
+        Ok(self
+            .engine
+            .status(parse_info_hash(info_hash)?, file_index)?)
     }
 
     pub async fn stop_stream(&self, info_hash: &str) -> Result<Stopped, ApiError> {
         let info_hash = parse_info_hash(info_hash)?;
         self.engine.stop(info_hash).await?;
-        Ok(Stopped { status: "STOPPED", info_hash })
+        Ok(Stopped {
+            status: "STOPPED",
+            info_hash,
+        })
     }
 }
 
@@ -127,20 +162,32 @@ fn ready(info: StreamInfo, base_url: &str) -> StreamReady {
     let stream_url = if info.is_default_file {
         format!("{base_url}/api/stream/{}", info.info_hash)
     } else {
-        format!("{base_url}/api/stream/{}/{}", info.info_hash, info.file_index)
+        format!(
+            "{base_url}/api/stream/{}/{}",
+            info.info_hash, info.file_index
+        )
     };
-    StreamReady { status: "STREAM_READY", stream_url, info }
+    StreamReady {
+        status: "STREAM_READY",
+        stream_url,
+        info,
+    }
 }
 
 pub fn parse_info_hash(text: &str) -> Result<InfoHash, ApiError> {
-    text.parse().map_err(|e: cinemahalal_engine::InvalidInfoHash| ApiError::new(ErrorCode::InvalidRequest, e.to_string()))
+    text.parse()
+        .map_err(|e: cinemahalal_engine::InvalidInfoHash| {
+            ApiError::new(ErrorCode::InvalidRequest, e.to_string())
+        })
 }
 
 impl StreamRequest {
     fn source(&self) -> Result<Source, ApiError> {
         let invalid = |m: &str| ApiError::new(ErrorCode::InvalidRequest, m);
         match (&self.magnet, &self.info_hash, &self.torrent) {
-            (Some(magnet), None, None) => Ok(Source::Magnet(cinemahalal_engine::Magnet::parse(magnet)?)),
+            (Some(magnet), None, None) => {
+                Ok(Source::Magnet(cinemahalal_engine::Magnet::parse(magnet)?))
+            }
             (None, Some(hash), None) => Ok(Source::InfoHash(parse_info_hash(hash.trim())?)),
             (None, None, Some(torrent)) => {
                 if torrent.len() > MAX_TORRENT_FILE / 3 * 4 + 4 {

@@ -8,7 +8,11 @@ use cinemahalal_engine::EngineConfig;
 use clap::{Parser, ValueEnum};
 
 #[derive(Debug, Clone, Parser)]
-#[command(name = "cinemahalal-server", version, about = "Streams torrents over HTTP with Range support, for browsers and media players.")]
+#[command(
+    name = "cinemahalal-server",
+    version,
+    about = "Streams torrents over HTTP with Range support, for browsers and media players."
+)]
 pub struct Config {
     /// TCP port of the HTTP API.
     #[arg(long, env = "PORT", default_value_t = 3001)]
@@ -82,7 +86,9 @@ impl Config {
 
 /// `$XDG_CACHE_HOME/cinemahalal` or the platform's equivalent.
 pub fn default_data_dir() -> PathBuf {
-    dirs::cache_dir().unwrap_or_else(std::env::temp_dir).join("cinemahalal")
+    dirs::cache_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("cinemahalal")
 }
 
 /// Sets up tracing: RUST_LOG filters (default `info`), lines in the chosen format.

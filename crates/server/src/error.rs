@@ -58,6 +58,10 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
-        ApiError { status: "ERROR", code, message: message.into() }
+        ApiError {
+            status: "ERROR",
+            code,
+            message: message.into(),
+        }
     }
 }

@@ -37,14 +37,20 @@ const CHUNK: usize = 64 * 1024;
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/health", get(health))
-        .route("/stream", post(prepare_stream).layer(DefaultBodyLimit::max(16 << 20)))
+        .route(
+            "/stream",
+            post(prepare_stream).layer(DefaultBodyLimit::max(16 << 20)),
+        )
         .route("/streams", get(list_streams))
         .route("/stream/{hash}", get(media_default).delete(stop_stream))
         .route("/stream/{hash}/status", get(stream_status))
         .route("/stream/{hash}/{file}", get(media_file))
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such API path") })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(ErrorCode::MethodNotAllowed, "this path does not take that method")
+            ApiError::new(
+                ErrorCode::MethodNotAllowed,
+                "this path does not take that method",
+            )
         });
     let router = Router::new().nest("/api", api);
     let router = match &state.ui_dir {
@@ -54,12 +60,15 @@ pub fn router(state: AppState) -> Router {
         ),
         None => router,
     };
-    router.layer(tower_http::trace::TraceLayer::new_for_http()).with_state(state)
+    router
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (status, Json(self)).into_response()
     }
 }
@@ -88,7 +97,9 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> String {
 fn is_host_header(h: &str) -> bool {
     !h.is_empty()
         && h.len() <= 255
-        && h.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']' | b'_'))
+        && h.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']' | b'_')
+        })
 }
 
 async fn health(State(s): State<AppState>) -> Response {
@@ -102,7 +113,13 @@ async fn prepare_stream(
 ) -> Response {
     let request = match body {
         Ok(Json(r)) => r,
-        Err(e) => return ApiError::new(ErrorCode::InvalidRequest, format!("bad JSON body: {}", e.body_text())).into_response(),
+        Err(e) => {
+            return ApiError::new(
+                ErrorCode::InvalidRequest,
+                format!("bad JSON body: {}", e.body_text()),
+            )
+            .into_response();
+        }
     };
     let base = base_url(&s, &headers);
     json(s.api.prepare_stream(request, &base).await)
@@ -140,7 +157,9 @@ async fn media_default(
     method: Method,
     headers: HeaderMap,
 ) -> Response {
-    media(s, &hash, None, method, headers).await.unwrap_or_else(IntoResponse::into_response)
+    media(s, &hash, None, method, headers)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn media_file(
@@ -150,9 +169,15 @@ async fn media_file(
     headers: HeaderMap,
 ) -> Response {
     let Ok(index) = file.parse::<usize>() else {
-        return ApiError::new(ErrorCode::InvalidRequest, format!("file index must be a number, not {file:?}")).into_response();
+        return ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!("file index must be a number, not {file:?}"),
+        )
+        .into_response();
     };
-    media(s, &hash, Some(index), method, headers).await.unwrap_or_else(IntoResponse::into_response)
+    media(s, &hash, Some(index), method, headers)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
 }
 
 /// One file of a stream, whole or a byte range, read as pieces arrive.
@@ -165,7 +190,10 @@ async fn media(
 ) -> Result<Response, ApiError> {
     let info = s.api.stream_info(hash, file_index)?;
     let len = info.size;
-    let range = RangeRequest::parse(headers.get(header::RANGE).and_then(|v| v.to_str().ok()), len);
+    let range = RangeRequest::parse(
+        headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
+        len,
+    );
     let (status, start, end) = match range {
         RangeRequest::Unsatisfiable => {
             let mut response = ApiError::new(
@@ -173,8 +201,13 @@ async fn media(
                 format!("the requested range is outside the file's {len} bytes"),
             )
             .into_response();
-            response.headers_mut().insert(header::CONTENT_RANGE, header_value(format!("bytes */{len}")));
-            response.headers_mut().insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+            response.headers_mut().insert(
+                header::CONTENT_RANGE,
+                header_value(format!("bytes */{len}")),
+            );
+            response
+                .headers_mut()
+                .insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
             return Ok(response);
         }
         RangeRequest::Full => (StatusCode::OK, 0, len),
@@ -187,11 +220,20 @@ async fn media(
         .header(header::ACCEPT_RANGES, "bytes")
         .header(header::CONTENT_TYPE, &info.mime_type)
         .header(header::CONTENT_LENGTH, count)
-        .header(header::CONTENT_DISPOSITION, content_disposition(&info.video_file))
+        .header(
+            header::CONTENT_DISPOSITION,
+            content_disposition(&info.video_file),
+        )
         // The bytes of a torrent never change: the info hash and file index name them.
-        .header(header::ETAG, format!("\"{}-{}\"", info.info_hash, info.file_index));
+        .header(
+            header::ETAG,
+            format!("\"{}-{}\"", info.info_hash, info.file_index),
+        );
     if status == StatusCode::PARTIAL_CONTENT {
-        response = response.header(header::CONTENT_RANGE, format!("bytes {start}-{}/{len}", end - 1));
+        response = response.header(
+            header::CONTENT_RANGE,
+            format!("bytes {start}-{}/{len}", end - 1),
+        );
     }
     let body = if method == Method::HEAD || count == 0 {
         Body::empty()
@@ -218,7 +260,13 @@ fn header_value(s: String) -> HeaderValue {
 fn content_disposition(name: &str) -> String {
     let ascii: String = name
         .chars()
-        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let encoded: String = name
         .bytes()

@@ -22,7 +22,9 @@ impl RangeRequest {
     pub fn parse(header: Option<&str>, len: u64) -> RangeRequest {
         let Some(spec) = header.and_then(|h| {
             let (unit, spec) = h.trim().split_once('=')?;
-            unit.trim().eq_ignore_ascii_case("bytes").then_some(spec.trim())
+            unit.trim()
+                .eq_ignore_ascii_case("bytes")
+                .then_some(spec.trim())
         }) else {
             return RangeRequest::Full;
         };
@@ -39,7 +41,10 @@ impl RangeRequest {
                 if suffix == 0 || len == 0 {
                     RangeRequest::Unsatisfiable
                 } else {
-                    RangeRequest::Partial { start: len - suffix.min(len), end: len - 1 }
+                    RangeRequest::Partial {
+                        start: len - suffix.min(len),
+                        end: len - 1,
+                    }
                 }
             }
             // bytes=a- and bytes=a-b.
@@ -78,9 +83,27 @@ mod tests {
     #[test]
     fn rfc9110_examples() {
         assert_eq!(p("bytes=0-499", 10000), Partial { start: 0, end: 499 });
-        assert_eq!(p("bytes=500-999", 10000), Partial { start: 500, end: 999 });
-        assert_eq!(p("bytes=-500", 10000), Partial { start: 9500, end: 9999 });
-        assert_eq!(p("bytes=9500-", 10000), Partial { start: 9500, end: 9999 });
+        assert_eq!(
+            p("bytes=500-999", 10000),
+            Partial {
+                start: 500,
+                end: 999
+            }
+        );
+        assert_eq!(
+            p("bytes=-500", 10000),
+            Partial {
+                start: 9500,
+                end: 9999
+            }
+        );
+        assert_eq!(
+            p("bytes=9500-", 10000),
+            Partial {
+                start: 9500,
+                end: 9999
+            }
+        );
         assert_eq!(p("Bytes = 0-0", 10), Partial { start: 0, end: 0 });
     }
 
@@ -97,9 +120,19 @@ mod tests {
 
     #[test]
     fn ignores_what_is_not_one_valid_range() {
-        for h in ["", "bytes", "bytes=", "bytes=-", "bytes=5-2", "items=0-1", "bytes=a-b",
-            "bytes=0-1,3-4", "bytes=+1-2", "bytes=1-2-3", "bytes=99999999999999999999999-"]
-        {
+        for h in [
+            "",
+            "bytes",
+            "bytes=",
+            "bytes=-",
+            "bytes=5-2",
+            "items=0-1",
+            "bytes=a-b",
+            "bytes=0-1,3-4",
+            "bytes=+1-2",
+            "bytes=1-2-3",
+            "bytes=99999999999999999999999-",
+        ] {
             assert_eq!(p(h, 100), Full, "{h:?}");
         }
         assert_eq!(RangeRequest::parse(None, 100), Full);

@@ -46,7 +46,9 @@ impl Seeder {
     /// Seeds files of random bytes, `(relative path, size)`: one file makes a single-file
     /// torrent, more make a multi-file torrent named `swarm-test`.
     pub async fn random(files: &[(&str, usize)], opts: SeederOptions) -> anyhow::Result<Seeder> {
-        let temp = tempfile::Builder::new().prefix("cinemahalal-swarm").tempdir()?;
+        let temp = tempfile::Builder::new()
+            .prefix("cinemahalal-swarm")
+            .tempdir()?;
         let content_root = if files.len() == 1 {
             temp.path().to_path_buf()
         } else {
@@ -66,7 +68,11 @@ impl Seeder {
                 left -= n;
             }
         }
-        let target = if files.len() == 1 { content_root.join(files[0].0) } else { content_root };
+        let target = if files.len() == 1 {
+            content_root.join(files[0].0)
+        } else {
+            content_root
+        };
         let mut seeder = Seeder::seed(&target, opts).await?;
         seeder._temp = Some(temp);
         Ok(seeder)
@@ -74,10 +80,15 @@ impl Seeder {
 
     /// Seeds an existing file or directory, in place.
     pub async fn seed(path: &Path, opts: SeederOptions) -> anyhow::Result<Seeder> {
-        let path = path.canonicalize().with_context(|| format!("{}", path.display()))?;
+        let path = path
+            .canonicalize()
+            .with_context(|| format!("{}", path.display()))?;
         let created = create_torrent(
             &path,
-            CreateTorrentOptions { piece_length: opts.piece_length, ..Default::default() },
+            CreateTorrentOptions {
+                piece_length: opts.piece_length,
+                ..Default::default()
+            },
             &BlockingSpawner::new(2),
         )
         .await
@@ -86,7 +97,11 @@ impl Seeder {
         let info_hash = created.info_hash().as_string();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         // A single file lives in its parent folder; a directory's files live in it.
-        let root = if path.is_dir() { path.clone() } else { path.parent().unwrap().to_path_buf() };
+        let root = if path.is_dir() {
+            path.clone()
+        } else {
+            path.parent().unwrap().to_path_buf()
+        };
 
         let session = Session::new_with_opts(
             root.clone(),
@@ -123,9 +138,22 @@ impl Seeder {
             .await?
             .into_handle()
             .context("the seeder did not add its torrent")?;
-        handle.wait_until_completed().await.context("checking the seeded files")?;
-        let addr = session.listen_addr().context("the seeder does not listen")?;
-        Ok(Seeder { session, root, _temp: None, info_hash, name, torrent, addr })
+        handle
+            .wait_until_completed()
+            .await
+            .context("checking the seeded files")?;
+        let addr = session
+            .listen_addr()
+            .context("the seeder does not listen")?;
+        Ok(Seeder {
+            session,
+            root,
+            _temp: None,
+            info_hash,
+            name,
+            torrent,
+            addr,
+        })
     }
 
     /// Lowercase hex info hash.

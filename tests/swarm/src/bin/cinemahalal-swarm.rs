@@ -20,7 +20,9 @@ async fn main() -> anyhow::Result<()> {
             other => anyhow::bail!("unexpected argument {other:?}"),
         }
     }
-    let path = path.ok_or_else(|| anyhow::anyhow!("usage: cinemahalal-swarm PATH [--upload-bps N] [--piece-length N]"))?;
+    let path = path.ok_or_else(|| {
+        anyhow::anyhow!("usage: cinemahalal-swarm PATH [--upload-bps N] [--piece-length N]")
+    })?;
     let seeder = Seeder::seed(&path, opts).await?;
     println!(
         "{{\"magnet\":\"{}\",\"infoHash\":\"{}\",\"peer\":\"{}\"}}",

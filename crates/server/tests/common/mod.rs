@@ -1,0 +1,190 @@
+//! A real server over loopback, fed by a real local swarm.
+#![allow(dead_code, unused_imports)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cinemahalal_engine::{Engine, EngineConfig};
+use cinemahalal_server::Api;
+use cinemahalal_server::http::AppState;
+use reqwest::StatusCode;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub use cinemahalal_swarm::{Seeder, SeederOptions};
+
+/// Every test body runs under this limit, so a hang fails instead of stalling CI.
+pub const TEST_LIMIT: Duration = Duration::from_secs(120);
+
+pub struct TestServer {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub engine: Arc<Engine>,
+    pub data_dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        TestServer::start_with(|_| {}).await
+    }
+
+    /// A server with DHT and multicast off, listening on 127.0.0.1, config adjusted by `f`.
+    pub async fn start_with(f: impl FnOnce(&mut EngineConfig)) -> TestServer {
+        init_logging();
+        let data_dir = tempfile::Builder::new()
+            .prefix("cinemahalal-test")
+            .tempdir()
+            .unwrap();
+        let mut config = EngineConfig::loopback_only(data_dir.path());
+        config.metadata_timeout = Duration::from_secs(20);
+        config.no_seeds_timeout = Duration::from_secs(10);
+        f(&mut config);
+        let engine = Engine::start(config).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let local_addr = listener.local_addr().unwrap();
+        let state = AppState {
+            api: Arc::new(Api::new(engine.clone())),
+            local_addr,
+            ui_dir: None,
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(cinemahalal_server::server::run(listener, state, async {
+            let _ = stopped.await;
+        }));
+        TestServer {
+            base: format!("http://{local_addr}"),
+            client: reqwest::Client::builder().no_proxy().build().unwrap(),
+            engine,
+            data_dir,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn post_stream(&self, body: Value) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .post(self.url("/api/stream"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap())
+    }
+
+    /// POSTs a magnet and asserts STREAM_READY.
+    pub async fn prepare(&self, magnet: &str) -> Value {
+        let (status, body) = self
+            .post_stream(serde_json::json!({ "magnet": magnet }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["status"], "STREAM_READY", "{body}");
+        body
+    }
+
+    pub async fn get_json(&self, path: &str) -> (StatusCode, Value) {
+        let r = self.client.get(self.url(path)).send().await.unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap())
+    }
+
+    /// GET with an optional Range header; status, headers and the whole body.
+    pub async fn get_range(
+        &self,
+        url: &str,
+        range: Option<&str>,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+        let mut req = self.client.get(url);
+        if let Some(r) = range {
+            req = req.header("Range", r);
+        }
+        let r = req.send().await.unwrap();
+        let (status, headers) = (r.status(), r.headers().clone());
+        (status, headers, r.bytes().await.unwrap().to_vec())
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        self.engine.shutdown().await;
+    }
+}
+
+/// A TCP peer that accepts connections and never says a word: metadata never comes
+/// from it, and librqbit keeps waiting on it. Stops when the handle is dropped.
+pub struct SilentPeer {
+    pub addr: std::net::SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SilentPeer {
+    pub async fn start() -> SilentPeer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        SilentPeer { addr, task }
+    }
+}
+
+impl Drop for SilentPeer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+pub fn sha256(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
+pub fn assert_error(status: StatusCode, body: &Value, want_status: u16, code: &str) {
+    assert_eq!(status.as_u16(), want_status, "{body}");
+    assert_eq!(body["status"], "ERROR", "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+}
+
+/// Polls `f` every 50 ms until it returns `Some`, for at most `limit`.
+pub async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
+    limit: Duration,
+    mut f: impl FnMut() -> F,
+) -> T {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "condition not reached within {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_test_writer()
+        .try_init();
+}

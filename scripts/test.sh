@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs every test: Rust (engine, server, search, desktop shell), the UI's unit tests, the
+# browser end-to-end test in Debian's chromium, and the desktop app under Xvfb.
+# Installs what is missing first. Ends with one line: "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup-debian.sh || exit 1
+mkdir -p tests/artifacts
+log=tests/artifacts/test-output.log
+: > "$log"
+passed=0 failed=0 broken=()
+
+# Runs a step, shows its output, and adds up its own "N passed / N failed" counts.
+step() {
+  local name=$1; shift
+  echo "::: $name"
+  local out; out=$(mktemp)
+  "$@" 2>&1 | tee "$out" | tee -a "$log"
+  local rc=${PIPESTATUS[0]}
+  local p f
+  read -r p f < <(python3 - "$out" <<'PY'
+import re, sys
+text = open(sys.argv[1], errors="replace").read()
+p = f = 0
+for m in re.finditer(r"test result: \w+\. (\d+) passed; (\d+) failed", text):
+    p += int(m[1]); f += int(m[2])
+for m in re.finditer(r"^(?:# )?(?:Tests\s+)?(\d+) passed(?:,|\s)\s*(\d+) failed", text, re.M):
+    p += int(m[1]); f += int(m[2])
+for m in re.finditer(r"^# pass (\d+)\n# fail (\d+)", text, re.M):
+    p += int(m[1]); f += int(m[2])
+for m in re.finditer(r"Tests\s+(?:(\d+) failed \| )?(\d+) passed", text):
+    p += int(m[2]); f += int(m[1] or 0)
+print(p, f)
+PY
+)
+  rm -f "$out"
+  passed=$((passed + p)); failed=$((failed + f))
+  if [ "$rc" != 0 ]; then
+    broken+=("$name")
+    [ "$f" -gt 0 ] || failed=$((failed + 1))
+  fi
+}
+
+step "cargo test" cargo test --workspace --locked
+step "ui unit tests" bash -c "cd ui && npm test --silent"
+[ -f ui/e2e/run.mjs ] || [ -f ui/package.json ] && grep -q '"e2e"' ui/package.json && \
+  step "browser end-to-end" bash -c "cd ui && npm run --silent e2e"
+[ -x tests/desktop/run.sh ] && step "desktop app under Xvfb" bash tests/desktop/run.sh
+
+echo
+if ((${#broken[@]})); then echo "failed steps: ${broken[*]}"; fi
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ] && [ ${#broken[@]} = 0 ]

@@ -1,0 +1,115 @@
+import { describe, expect, it, vi } from 'vitest';
+import { ApiError } from '../src/lib/errors';
+import { TauriTransport, type InvokeFn } from '../src/lib/transport/tauri';
+import type { Provider, StreamInfo } from '../src/lib/types';
+
+const HASH = 'abcdefabcdefabcdefabcdefabcdefabcdefabcd';
+
+function setup(reply: (cmd: string, args?: Record<string, unknown>) => unknown = () => ({})) {
+  const invoke = vi.fn(async (cmd: string, args?: Record<string, unknown>) => reply(cmd, args));
+  return { t: new TauriTransport(invoke as unknown as InvokeFn), invoke };
+}
+
+const stream = { infoHash: HASH, fileIndex: 1, streamUrl: `http://127.0.0.1:3001/api/stream/${HASH}/1` } as StreamInfo;
+
+describe('TauriTransport commands', () => {
+  it('uses the command names and argument shapes', async () => {
+    const { t, invoke } = setup((cmd) => {
+      if (cmd === 'list_streams') return { streams: [stream] };
+      if (cmd === 'list_providers') return [];
+      if (cmd === 'test_provider') return { results: 3 };
+      if (cmd === 'search') return { results: [] };
+      return {};
+    });
+    const p: Provider = { name: 'IA', kind: 'archive', url: 'https://archive.org', enabled: true };
+
+    await t.health();
+    await t.search({ query: 'bunny' });
+    await t.search({ imdbId: 'tt1234567' });
+    await t.prepareStream({ magnet: 'magnet:?xt=urn:btih:' + HASH });
+    await t.prepareStream({ infoHash: HASH, fileIndex: 2 });
+    await t.streamStatus(HASH, 2);
+    await t.streamStatus(HASH);
+    expect(await t.listStreams()).toEqual([stream]);
+    await t.stopStream(HASH);
+    await t.openInPlayer(HASH, 1, 'vlc');
+    await t.copyStreamUrl(stream);
+    expect(await t.listProviders()).toEqual([]);
+    await t.saveProviders([p]);
+    expect(await t.testProvider(p)).toEqual({ results: 3 });
+
+    expect(invoke.mock.calls).toEqual([
+      ['health', undefined],
+      ['search', { query: 'bunny' }],
+      ['search', { imdbId: 'tt1234567' }],
+      ['prepare_stream', { request: { magnet: 'magnet:?xt=urn:btih:' + HASH } }],
+      ['prepare_stream', { request: { infoHash: HASH, fileIndex: 2 } }],
+      ['stream_status', { infoHash: HASH, fileIndex: 2 }],
+      ['stream_status', { infoHash: HASH }],
+      ['list_streams', undefined],
+      ['stop_stream', { infoHash: HASH }],
+      ['open_in_player', { infoHash: HASH, fileIndex: 1, player: 'vlc' }],
+      ['copy_stream_url', { infoHash: HASH, fileIndex: 1 }],
+      ['list_providers', undefined],
+      ['save_providers', { providers: [p] }],
+      ['test_provider', { provider: p }],
+    ]);
+  });
+
+  it('accepts bare arrays and numbers from commands', async () => {
+    const { t } = setup((cmd) => (cmd === 'test_provider' ? 5 : cmd === 'list_streams' ? [stream] : [{ name: 'a' }]));
+    expect(await t.listStreams()).toEqual([stream]);
+    expect(await t.listProviders()).toEqual([{ name: 'a' }]);
+    expect(await t.testProvider({} as Provider)).toEqual({ results: 5 });
+  });
+
+  it('keeps the backend stream URL and offers external players', () => {
+    const { t } = setup();
+    expect(t.mediaUrl(stream)).toBe(stream.streamUrl);
+    expect(t.canOpenExternalPlayer).toBe(true);
+  });
+});
+
+describe('TauriTransport errors', () => {
+  it('rejects with the same ApiError as HTTP', async () => {
+    const { t } = setup(() => {
+      throw { status: 'ERROR', code: 'NO_VIDEO_FILE', message: 'only .nfo files' };
+    });
+    const err = await t.prepareStream({ infoHash: HASH }).catch((e) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.code).toBe('NO_VIDEO_FILE');
+    expect(err.message).toBe('only .nfo files');
+  });
+
+  it('carries SEARCH_FAILED providers', async () => {
+    const providers = [{ provider: 'jackett', reason: '401' }];
+    const { t } = setup(() => {
+      throw { status: 'ERROR', code: 'SEARCH_FAILED', message: 'x', providers };
+    });
+    const err = await t.search({ query: 'x' }).catch((e) => e);
+    expect(err.providers).toEqual(providers);
+  });
+
+  it('a plain string rejection (unknown command) becomes UNKNOWN', async () => {
+    const { t } = setup(() => {
+      throw 'Command health not found';
+    });
+    const err = await t.health().catch((e) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.code).toBe('UNKNOWN');
+    expect(err.message).toContain('not found');
+  });
+});
+
+describe('TauriTransport default invoke', () => {
+  it('goes through @tauri-apps/api/core invoke', async () => {
+    vi.resetModules();
+    const invoke = vi.fn(async () => ({ status: 'OK', version: '9.9.9', uptime: 0, activeStreams: 0 }));
+    vi.doMock('@tauri-apps/api/core', () => ({ invoke }));
+    const { TauriTransport: Fresh } = await import('../src/lib/transport/tauri');
+    const h = await new Fresh().health();
+    expect(h.version).toBe('9.9.9');
+    expect(invoke).toHaveBeenCalledWith('health', undefined);
+    vi.doUnmock('@tauri-apps/api/core');
+  });
+});

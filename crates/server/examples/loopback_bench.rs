@@ -24,7 +24,7 @@ async fn main() -> anyhow::Result<()> {
         let engine = Engine::start(EngineConfig::loopback_only(data.path())).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let local_addr = listener.local_addr()?;
-        let state = AppState { api: Arc::new(Api::new(engine.clone())), local_addr, ui_dir: None };
+        let state = AppState::new(Arc::new(Api::new(engine.clone())), local_addr);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(cinemahalal_server::server::run(listener, state, async {
             let _ = stopped.await;
@@ -44,7 +44,11 @@ async fn main() -> anyhow::Result<()> {
 
         // A seek to three quarters in, before anything there is downloaded.
         let t = Instant::now();
-        let mut r = client.get(&url).header("Range", format!("bytes={}-", (mib << 20) * 3 / 4)).send().await?;
+        let mut r = client
+            .get(&url)
+            .header("Range", format!("bytes={}-", (mib << 20) * 3 / 4))
+            .send()
+            .await?;
         r.chunk().await?;
         seek.push(t.elapsed());
         drop(r);

@@ -8,9 +8,11 @@ use std::time::Instant;
 use cinemahalal_engine::{
     Engine, EngineError, InfoHash, Source, StreamInfo, StreamReader, StreamStatus,
 };
+use cinemahalal_search::{ProviderConfig, SearchError, SearchQuery, SearchResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ErrorCode};
+use crate::search::{SearchSetup, SearchState};
 
 /// Longest .torrent file accepted in a request, decoded.
 pub const MAX_TORRENT_FILE: usize = 8 << 20;
@@ -59,16 +61,56 @@ pub struct Stopped {
     pub info_hash: InfoHash,
 }
 
+/// Query of `GET /api/search`: one of `query` (a title) or `imdbId`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SearchRequest {
+    pub query: Option<String>,
+    pub imdb_id: Option<String>,
+}
+
+/// The search providers, as the settings screen shows and saves them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProviderList {
+    pub providers: Vec<ProviderConfig>,
+}
+
+/// Body of `POST /api/providers/test`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProviderTest {
+    pub provider: ProviderConfig,
+}
+
+/// How many results a provider's test search found.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderTestResult {
+    pub results: usize,
+}
+
 pub struct Api {
     engine: Arc<Engine>,
+    search: SearchState,
     started: Instant,
 }
 
 impl Api {
+    /// An API whose search keeps the default providers in memory; see [`Api::with_search`].
     pub fn new(engine: Arc<Engine>) -> Api {
         Api {
             engine,
+            search: SearchState::new(SearchSetup::default()),
             started: Instant::now(),
+        }
+    }
+
+    /// Takes search providers from `setup` (the apps use [`SearchSetup::platform`]).
+    pub fn with_search(self, setup: SearchSetup) -> Api {
+        Api {
+            search: SearchState::new(setup),
+            ..self
         }
     }
 
@@ -148,6 +190,37 @@ impl Api {
             .status(parse_info_hash(info_hash)?, file_index)?)
     }
 
+    pub async fn search(&self, request: SearchRequest) -> Result<SearchResponse, ApiError> {
+        let query = SearchQuery::new(request.query.as_deref(), request.imdb_id.as_deref())?;
+        Ok(self.search.search().search(&query).await?)
+    }
+
+    pub fn list_providers(&self) -> ProviderList {
+        ProviderList {
+            providers: self.search.providers(),
+        }
+    }
+
+    pub fn save_providers(&self, list: ProviderList) -> Result<ProviderList, ApiError> {
+        Ok(ProviderList {
+            providers: self.search.save(list.providers)?,
+        })
+    }
+
+    /// Runs a small search against one provider, enabled or not.
+    pub async fn test_provider(&self, test: ProviderTest) -> Result<ProviderTestResult, ApiError> {
+        test.provider
+            .validate()
+            .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.to_string()))?;
+        match cinemahalal_search::test_provider(&test.provider).await {
+            Ok(results) => Ok(ProviderTestResult { results }),
+            Err(reason) => Err(SearchError::AllProvidersFailed(vec![
+                cinemahalal_search::ProviderFailure::new(test.provider.name.clone(), reason),
+            ])
+            .into()),
+        }
+    }
+
     pub async fn stop_stream(&self, info_hash: &str) -> Result<Stopped, ApiError> {
         let info_hash = parse_info_hash(info_hash)?;
         self.engine.stop(info_hash).await?;
@@ -219,5 +292,20 @@ impl From<EngineError> for ApiError {
             tracing::warn!("stream failed: {e}");
         }
         ApiError::new(code, e.to_string())
+    }
+}
+
+impl From<SearchError> for ApiError {
+    fn from(e: SearchError) -> ApiError {
+        match e {
+            SearchError::InvalidRequest(m) => ApiError::new(ErrorCode::InvalidRequest, m),
+            SearchError::AllProvidersFailed(failures) => {
+                let message = SearchError::AllProvidersFailed(failures.clone()).to_string();
+                ApiError {
+                    providers: failures,
+                    ..ApiError::new(ErrorCode::SearchFailed, message)
+                }
+            }
+        }
     }
 }

@@ -6,6 +6,10 @@ use std::time::Duration;
 
 use cinemahalal_engine::EngineConfig;
 use clap::{Parser, ValueEnum};
+use ipnet::IpNet;
+
+use crate::base_url::{BaseUrlPolicy, parse_public_url};
+use crate::search::SearchSetup;
 
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -47,6 +51,19 @@ pub struct Config {
     /// A built web UI to serve at `/` [default: `ui/dist` of the source tree, if present].
     #[arg(long, env = "CINEMAHALAL_UI_DIR")]
     pub ui_dir: Option<PathBuf>,
+    /// The URL clients reach this server at, behind a reverse proxy
+    /// (e.g. `https://tv.example.org`); `streamUrl`s start with it.
+    #[arg(long, env = "PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
+    /// Proxies whose Forwarded / X-Forwarded-Host / X-Forwarded-Proto headers are
+    /// believed: IP addresses or CIDR ranges, comma-separated. Empty trusts none.
+    #[arg(long, env = "CINEMAHALAL_TRUSTED_PROXIES", value_delimiter = ',', default_value = "127.0.0.0/8,::1/128", value_parser = parse_net)]
+    pub trusted_proxies: Vec<IpNet>,
+    /// The search providers file [default: the platform config dir's cinemahalal/search.toml].
+    /// Providers can also come from CINEMAHALAL_TORZNAB_URL, CINEMAHALAL_TORZNAB_APIKEY,
+    /// CINEMAHALAL_STREMIO_ADDONS and CINEMAHALAL_ARCHIVE=off.
+    #[arg(long, env = "CINEMAHALAL_SEARCH_CONFIG")]
+    pub search_config: Option<PathBuf>,
     /// Log lines for people (`human`) or for log collectors (`json`). Filter with RUST_LOG.
     #[arg(long, env = "CINEMAHALAL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
     pub log_format: LogFormat,
@@ -76,12 +93,34 @@ impl Config {
         }
     }
 
+    pub fn search_setup(&self) -> SearchSetup {
+        SearchSetup {
+            file: self
+                .search_config
+                .clone()
+                .or_else(cinemahalal_search::SearchConfig::default_path),
+            env_overrides: true,
+        }
+    }
+
+    pub fn base_url_policy(&self) -> BaseUrlPolicy {
+        BaseUrlPolicy::new(self.public_url.clone(), self.trusted_proxies.clone())
+    }
+
     pub fn ui_dir(&self) -> Option<PathBuf> {
         self.ui_dir.clone().or_else(|| {
             let built = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/dist");
             built.join("index.html").is_file().then_some(built)
         })
     }
+}
+
+/// An IP range, or a single address (a /32 or /128).
+fn parse_net(text: &str) -> Result<IpNet, String> {
+    let text = text.trim();
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("{text:?} is neither an IP address nor a CIDR range"))
 }
 
 /// `$XDG_CACHE_HOME/cinemahalal` or the platform's equivalent.

@@ -54,6 +54,9 @@ pub struct ApiError {
     pub status: &'static str,
     pub code: ErrorCode,
     pub message: String,
+    /// With `SEARCH_FAILED`: each provider and why it failed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub providers: Vec<cinemahalal_search::ProviderFailure>,
 }
 
 impl ApiError {
@@ -62,6 +65,7 @@ impl ApiError {
             status: "ERROR",
             code,
             message: message.into(),
+            providers: Vec::new(),
         }
     }
 }

@@ -9,7 +9,7 @@ use axum::Json;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -17,18 +17,47 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
-use crate::api::{Api, StreamRequest};
+use crate::api::{Api, ProviderList, ProviderTest, SearchRequest, StreamRequest};
+use crate::base_url::BaseUrlPolicy;
 use crate::error::{ApiError, ErrorCode};
 use crate::range::RangeRequest;
 
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AppState {
-    pub api: Arc<Api>,
+    api: Arc<Api>,
     /// Where this server listens: the fallback for `streamUrl` when a request has no `Host`.
-    pub local_addr: SocketAddr,
+    local_addr: SocketAddr,
+    base_url: BaseUrlPolicy,
     /// The built web UI, served at `/` when set.
-    pub ui_dir: Option<PathBuf>,
+    ui_dir: Option<PathBuf>,
+}
+
+impl AppState {
+    pub fn new(api: Arc<Api>, local_addr: SocketAddr) -> AppState {
+        AppState {
+            api,
+            local_addr,
+            base_url: BaseUrlPolicy::default(),
+            ui_dir: None,
+        }
+    }
+
+    pub fn with_ui_dir(self, ui_dir: Option<PathBuf>) -> AppState {
+        AppState { ui_dir, ..self }
+    }
+
+    pub fn with_base_url(self, base_url: BaseUrlPolicy) -> AppState {
+        AppState { base_url, ..self }
+    }
+
+    pub fn api(&self) -> &Arc<Api> {
+        &self.api
+    }
+
+    pub fn ui_dir(&self) -> Option<&std::path::Path> {
+        self.ui_dir.as_deref()
+    }
 }
 
 /// Bytes sent per chunk of a media body.
@@ -37,6 +66,9 @@ const CHUNK: usize = 64 * 1024;
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/health", get(health))
+        .route("/search", get(search))
+        .route("/providers", get(list_providers).put(save_providers))
+        .route("/providers/test", post(test_provider))
         .route(
             "/stream",
             post(prepare_stream).layer(DefaultBodyLimit::max(16 << 20)),
@@ -80,34 +112,62 @@ fn json<T: Serialize>(result: Result<T, ApiError>) -> Response {
     }
 }
 
-/// `http://host[:port]` as the client addressed this server.
-fn base_url(state: &AppState, headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| is_host_header(h));
-    match host {
-        Some(host) => format!("http://{host}"),
-        None => format!("http://{}", state.local_addr),
-    }
-}
-
-/// A `Host` value that is a host name or IP literal with an optional port, and nothing
-/// that could change the meaning of the URL it is put in.
-fn is_host_header(h: &str) -> bool {
-    !h.is_empty()
-        && h.len() <= 255
-        && h.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']' | b'_')
-        })
+/// Where this client reaches the server (see [`BaseUrlPolicy`]).
+fn base_url(state: &AppState, client: &ConnectInfo<SocketAddr>, headers: &HeaderMap) -> String {
+    state
+        .base_url
+        .base_url(Some(client.0.ip()), headers, state.local_addr)
 }
 
 async fn health(State(s): State<AppState>) -> Response {
     Json(s.api.health()).into_response()
 }
 
+async fn search(
+    State(s): State<AppState>,
+    query: Result<Query<SearchRequest>, QueryRejection>,
+) -> Response {
+    match query {
+        Ok(Query(request)) => json(s.api.search(request).await),
+        Err(e) => ApiError::new(ErrorCode::InvalidRequest, e.body_text()).into_response(),
+    }
+}
+
+async fn list_providers(State(s): State<AppState>) -> Response {
+    Json(s.api.list_providers()).into_response()
+}
+
+async fn save_providers(
+    State(s): State<AppState>,
+    body: Result<Json<ProviderList>, JsonRejection>,
+) -> Response {
+    match body {
+        Ok(Json(list)) => json(s.api.save_providers(list)),
+        Err(e) => bad_json(e),
+    }
+}
+
+async fn test_provider(
+    State(s): State<AppState>,
+    body: Result<Json<ProviderTest>, JsonRejection>,
+) -> Response {
+    match body {
+        Ok(Json(test)) => json(s.api.test_provider(test).await),
+        Err(e) => bad_json(e),
+    }
+}
+
+fn bad_json(e: JsonRejection) -> Response {
+    ApiError::new(
+        ErrorCode::InvalidRequest,
+        format!("bad JSON body: {}", e.body_text()),
+    )
+    .into_response()
+}
+
 async fn prepare_stream(
     State(s): State<AppState>,
+    client: ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Result<Json<StreamRequest>, JsonRejection>,
 ) -> Response {
@@ -121,12 +181,16 @@ async fn prepare_stream(
             .into_response();
         }
     };
-    let base = base_url(&s, &headers);
+    let base = base_url(&s, &client, &headers);
     json(s.api.prepare_stream(request, &base).await)
 }
 
-async fn list_streams(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    Json(s.api.list_streams(&base_url(&s, &headers))).into_response()
+async fn list_streams(
+    State(s): State<AppState>,
+    client: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    Json(s.api.list_streams(&base_url(&s, &client, &headers))).into_response()
 }
 
 #[derive(Deserialize)]

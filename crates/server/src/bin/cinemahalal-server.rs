@@ -4,9 +4,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use axum::serve::Listener;
 use cinemahalal_engine::Engine;
 use cinemahalal_server::config::{Config, init_logging};
 use cinemahalal_server::http::AppState;
+use cinemahalal_server::server::HttpListener;
 use cinemahalal_server::{Api, server};
 use clap::Parser;
 
@@ -17,18 +19,20 @@ async fn main() -> anyhow::Result<()> {
 
     let engine = Engine::start(config.engine_config()).await?;
     let addr = SocketAddr::new(config.bind, config.port);
-    let listener = tokio::net::TcpListener::bind(addr)
+    let listener = HttpListener::bind(config.bind, config.port)
         .await
         .with_context(|| format!("binding the HTTP API to {addr}"))?;
     let local_addr = listener.local_addr()?;
-    let state = AppState {
-        api: Arc::new(Api::new(engine.clone())),
+    let state = AppState::new(
+        Arc::new(Api::new(engine.clone()).with_search(config.search_setup())),
         local_addr,
-        ui_dir: config.ui_dir(),
-    };
+    )
+    .with_ui_dir(config.ui_dir())
+    .with_base_url(config.base_url_policy());
     tracing::info!(
         data_dir = %config.data_dir().display(),
-        ui = ?state.ui_dir,
+        ui = ?state.ui_dir(),
+        also = ?listener.local_addrs(),
         "CinemaHalal server listening on http://{local_addr}"
     );
     server::run(listener, state, shutdown_signal()).await?;

@@ -4,9 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::Listener;
 use cinemahalal_engine::{Engine, EngineConfig};
 use cinemahalal_server::Api;
+use cinemahalal_server::base_url::BaseUrlPolicy;
 use cinemahalal_server::http::AppState;
+use cinemahalal_server::search::SearchSetup;
+use cinemahalal_server::server::HttpListener;
 use reqwest::StatusCode;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -15,6 +19,13 @@ pub use cinemahalal_swarm::{Seeder, SeederOptions};
 
 /// Every test body runs under this limit, so a hang fails instead of stalling CI.
 pub const TEST_LIMIT: Duration = Duration::from_secs(120);
+
+/// What a test server takes besides the engine's settings.
+#[derive(Default)]
+pub struct Options {
+    pub search: SearchSetup,
+    pub base_url: BaseUrlPolicy,
+}
 
 pub struct TestServer {
     pub base: String,
@@ -32,6 +43,10 @@ impl TestServer {
 
     /// A server with DHT and multicast off, listening on 127.0.0.1, config adjusted by `f`.
     pub async fn start_with(f: impl FnOnce(&mut EngineConfig)) -> TestServer {
+        TestServer::start_full(f, Options::default()).await
+    }
+
+    pub async fn start_full(f: impl FnOnce(&mut EngineConfig), options: Options) -> TestServer {
         init_logging();
         let data_dir = tempfile::Builder::new()
             .prefix("cinemahalal-test")
@@ -42,13 +57,14 @@ impl TestServer {
         config.no_seeds_timeout = Duration::from_secs(10);
         f(&mut config);
         let engine = Engine::start(config).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        // Both loopback families, as the real server binds them.
+        let listener = HttpListener::bind([127, 0, 0, 1].into(), 0).await.unwrap();
         let local_addr = listener.local_addr().unwrap();
-        let state = AppState {
-            api: Arc::new(Api::new(engine.clone())),
+        let state = AppState::new(
+            Arc::new(Api::new(engine.clone()).with_search(options.search)),
             local_addr,
-            ui_dir: None,
-        };
+        )
+        .with_base_url(options.base_url);
         let (stop, stopped) = tokio::sync::oneshot::channel();
         let task = tokio::spawn(cinemahalal_server::server::run(listener, state, async {
             let _ = stopped.await;

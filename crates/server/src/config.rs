@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use cinemahalal_engine::EngineConfig;
-use clap::{Parser, ValueEnum};
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Parser, ValueEnum};
 use ipnet::IpNet;
 
 use crate::base_url::{BaseUrlPolicy, parse_public_url};
@@ -40,10 +41,10 @@ pub struct Config {
     #[arg(long, env = "CINEMAHALAL_MAX_READERS", default_value_t = 32)]
     pub max_readers: usize,
     /// Do not use the DHT (peers then come from trackers and links only).
-    #[arg(long, env = "CINEMAHALAL_NO_DHT")]
+    #[arg(long, env = "CINEMAHALAL_NO_DHT", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub no_dht: bool,
     /// Do not announce or look for peers on the LAN by multicast.
-    #[arg(long, env = "CINEMAHALAL_NO_LOCAL_DISCOVERY")]
+    #[arg(long, env = "CINEMAHALAL_NO_LOCAL_DISCOVERY", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub no_local_discovery: bool,
     /// Where to accept incoming peers (TCP and uTP).
     #[arg(long, env = "CINEMAHALAL_PEER_LISTEN", default_value = "[::]:0")]
@@ -139,4 +140,27 @@ pub fn init_logging(format: LogFormat) {
         LogFormat::Human => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_and_their_defaults() {
+        let c = Config::try_parse_from([
+            "cinemahalal-server",
+            "--no-dht",
+            "--trusted-proxies",
+            "10.0.0.0/8,192.168.1.7",
+        ])
+        .unwrap();
+        assert!(c.no_dht && !c.no_local_discovery);
+        assert_eq!(c.port, 3001);
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert!(Config::try_parse_from(["x", "--trusted-proxies", "nope"]).is_err());
+        assert!(Config::try_parse_from(["x", "--public-url", "ftp://a"]).is_err());
+        let c = Config::try_parse_from(["x", "--public-url", "https://tv.example.org/"]).unwrap();
+        assert_eq!(c.public_url.as_deref(), Some("https://tv.example.org"));
+    }
 }

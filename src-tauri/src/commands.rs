@@ -1,0 +1,227 @@
+//! The Tauri commands the page calls: each delegates to [`Api`], the facade the HTTP
+//! handlers call too. Errors reach the page as `{"status":"ERROR","code","message"}`.
+//!
+//! JavaScript passes camelCase arguments (`infoHash`, `fileIndex`); Tauri maps them to
+//! these snake_case parameters.
+
+use std::sync::Arc;
+
+use cinemahalal_engine::StreamStatus;
+use cinemahalal_search::{ProviderConfig, SearchResponse};
+use cinemahalal_server::api::{
+    Health, ProviderList, ProviderTest, ProviderTestResult, SearchRequest, Stopped, StreamList,
+    StreamReady, StreamRequest,
+};
+use cinemahalal_server::{Api, ApiError, ErrorCode};
+use tauri::{AppHandle, Runtime, State};
+
+/// What every command shares.
+pub struct Desktop {
+    pub api: Arc<Api>,
+    /// `http://127.0.0.1:<port>`: stream URLs are built on it, in Rust, never from the page.
+    pub base_url: String,
+}
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+#[tauri::command]
+pub fn health(state: State<'_, Desktop>) -> Result<Health> {
+    Ok(state.api.health())
+}
+
+#[tauri::command]
+pub async fn prepare_stream(
+    state: State<'_, Desktop>,
+    request: StreamRequest,
+) -> Result<StreamReady> {
+    state.api.prepare_stream(request, &state.base_url).await
+}
+
+#[tauri::command]
+pub fn stream_status(
+    state: State<'_, Desktop>,
+    info_hash: String,
+    file_index: Option<usize>,
+) -> Result<StreamStatus> {
+    state.api.stream_status(&info_hash, file_index)
+}
+
+#[tauri::command]
+pub fn list_streams(state: State<'_, Desktop>) -> Result<StreamList> {
+    Ok(state.api.list_streams(&state.base_url))
+}
+
+#[tauri::command]
+pub async fn stop_stream(state: State<'_, Desktop>, info_hash: String) -> Result<Stopped> {
+    state.api.stop_stream(&info_hash).await
+}
+
+/// Searches the enabled providers for a title (`query`) or an IMDb id (`imdbId`).
+#[tauri::command]
+pub async fn search(
+    state: State<'_, Desktop>,
+    query: Option<String>,
+    imdb_id: Option<String>,
+) -> Result<SearchResponse> {
+    state.api.search(SearchRequest { query, imdb_id }).await
+}
+
+#[tauri::command]
+pub fn list_providers(state: State<'_, Desktop>) -> Result<ProviderList> {
+    Ok(state.api.list_providers())
+}
+
+#[tauri::command]
+pub fn save_providers(
+    state: State<'_, Desktop>,
+    providers: Vec<ProviderConfig>,
+) -> Result<ProviderList> {
+    state.api.save_providers(ProviderList { providers })
+}
+
+#[tauri::command]
+pub async fn test_provider(
+    state: State<'_, Desktop>,
+    provider: ProviderConfig,
+) -> Result<ProviderTestResult> {
+    state.api.test_provider(ProviderTest { provider }).await
+}
+
+/// Opens a prepared stream in the system's default player, VLC or mpv.
+#[tauri::command]
+pub async fn open_in_player<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, Desktop>,
+    info_hash: String,
+    file_index: Option<usize>,
+    player: String,
+) -> Result<()> {
+    let player = Player::parse(&player)?;
+    let url = state
+        .api
+        .stream_url(&info_hash, file_index, &state.base_url)?;
+    player.launch(&app, &url)
+}
+
+/// Puts a prepared stream's URL on the clipboard, from Rust (the page has no clipboard
+/// permission), and returns it.
+#[tauri::command]
+pub fn copy_stream_url<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, Desktop>,
+    info_hash: String,
+    file_index: Option<usize>,
+) -> Result<String> {
+    use tauri_plugin_clipboard_manager::ClipboardExt;
+    let url = state
+        .api
+        .stream_url(&info_hash, file_index, &state.base_url)?;
+    app.clipboard().write_text(url.clone()).map_err(|e| {
+        ApiError::new(
+            ErrorCode::StreamFailed,
+            format!("could not write to the clipboard: {e}"),
+        )
+    })?;
+    Ok(url)
+}
+
+/// The external players `open_in_player` knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Player {
+    /// Whatever the system opens http URLs with.
+    Default,
+    Vlc,
+    Mpv,
+}
+
+impl Player {
+    pub fn parse(name: &str) -> Result<Player> {
+        match name {
+            "default" => Ok(Player::Default),
+            "vlc" => Ok(Player::Vlc),
+            "mpv" => Ok(Player::Mpv),
+            other => Err(ApiError::new(
+                ErrorCode::InvalidRequest,
+                format!("unknown player {other:?}: use \"default\", \"vlc\" or \"mpv\""),
+            )),
+        }
+    }
+
+    /// The program and its arguments; the URL is one argument, never parsed by a shell.
+    pub fn program(self, url: &str) -> Option<(&'static str, Vec<String>)> {
+        match self {
+            Player::Default => None,
+            Player::Vlc => Some(("vlc", vec!["--".into(), url.into()])),
+            Player::Mpv => Some((
+                "mpv",
+                vec!["--force-window=immediate".into(), "--".into(), url.into()],
+            )),
+        }
+    }
+
+    fn launch<R: Runtime>(self, app: &AppHandle<R>, url: &str) -> Result<()> {
+        let failed = |what: &str, e: &dyn std::fmt::Display| {
+            ApiError::new(ErrorCode::StreamFailed, format!("{what}: {e}"))
+        };
+        let Some((program, args)) = self.program(url) else {
+            return open::that_detached(url)
+                .map_err(|e| failed("could not open the default player", &e));
+        };
+        use tauri_plugin_shell::ShellExt;
+        use tauri_plugin_shell::process::CommandEvent;
+        let (mut events, _child) = app
+            .shell()
+            .command(program)
+            .args(args)
+            .spawn()
+            .map_err(|e| failed(&format!("could not start {program} (is it installed?)"), &e))?;
+        // Drain the player's output (a full pipe would stall it) until it exits.
+        tauri::async_runtime::spawn(async move {
+            while let Some(event) = events.recv().await {
+                match event {
+                    CommandEvent::Stderr(line) => {
+                        tracing::debug!("{program}: {}", String::from_utf8_lossy(&line).trim_end())
+                    }
+                    CommandEvent::Terminated(t) => {
+                        tracing::info!("{program} exited ({:?})", t.code)
+                    }
+                    CommandEvent::Error(e) => tracing::warn!("{program}: {e}"),
+                    _ => {}
+                }
+            }
+        });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn players_parse_and_pass_the_url_as_one_argument() {
+        assert_eq!(Player::parse("default").unwrap(), Player::Default);
+        assert_eq!(Player::parse("vlc").unwrap(), Player::Vlc);
+        assert_eq!(Player::parse("mpv").unwrap(), Player::Mpv);
+        let err = Player::parse("sh -c reboot").unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidRequest);
+
+        let url = "http://127.0.0.1:3001/api/stream/abc";
+        assert_eq!(Player::Default.program(url), None);
+        let (program, args) = Player::Vlc.program(url).unwrap();
+        assert_eq!(program, "vlc");
+        assert_eq!(args.last().unwrap(), url);
+        assert_eq!(args[args.len() - 2], "--", "options end before the URL");
+        let (program, args) = Player::Mpv.program(url).unwrap();
+        assert_eq!(program, "mpv");
+        assert_eq!(args.last().unwrap(), url);
+    }
+
+    #[test]
+    fn errors_reach_the_page_in_the_api_shape() {
+        let json = serde_json::to_value(Player::parse("x").unwrap_err()).unwrap();
+        assert_eq!(json["status"], "ERROR");
+        assert_eq!(json["code"], "INVALID_REQUEST");
+        assert!(json["message"].as_str().unwrap().contains("unknown player"));
+    }
+}

@@ -1,0 +1,202 @@
+//! CinemaHalal's desktop app: a Tauri window over the same engine and loopback HTTP server
+//! the headless `cinemahalal-server` runs, started in-process.
+//!
+//! - [`backend`]: starts the engine and the server on 127.0.0.1 (port 3001, or a free one),
+//!   stops them on exit.
+//! - [`commands`]: the Tauri commands the page calls, each a delegation to `Api`.
+//! - The page's reach is set by `../tauri.conf.json` (CSP) and `capabilities/` (the app's
+//!   own commands only).
+
+pub mod backend;
+mod command_names;
+pub mod commands;
+
+pub use command_names::COMMANDS;
+
+use backend::Backend;
+use commands::Desktop;
+
+/// Starts the backend, opens the window, and stops streams when the app quits.
+pub fn run() -> anyhow::Result<()> {
+    let config = backend::config_from_env().unwrap_or_else(|e| e.exit());
+    init_logging(config.log_format);
+
+    let backend = tauri::async_runtime::block_on(Backend::start(&config))?;
+    let desktop = Desktop {
+        api: backend.api.clone(),
+        base_url: backend.base_url.clone(),
+    };
+    // Listening from now on: a signal that comes while the window is still being made
+    // is kept, not fatal.
+    let quit = {
+        let runtime = tauri::async_runtime::handle();
+        let _inside = runtime.inner().enter();
+        quit_signal()
+    };
+
+    let app = tauri::Builder::default()
+        .plugin(tauri_plugin_shell::init())
+        .plugin(tauri_plugin_clipboard_manager::init())
+        .manage(desktop)
+        .invoke_handler(tauri::generate_handler![
+            commands::health,
+            commands::prepare_stream,
+            commands::stream_status,
+            commands::list_streams,
+            commands::stop_stream,
+            commands::open_in_player,
+            commands::copy_stream_url,
+            commands::search,
+            commands::list_providers,
+            commands::save_providers,
+            commands::test_provider,
+        ])
+        .setup(move |app| {
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                quit.await;
+                tracing::info!("signal received: quitting");
+                handle.exit(0);
+            });
+            Ok(())
+        })
+        .build(tauri::generate_context!("../tauri.conf.json"));
+    let app = match app {
+        Ok(app) => app,
+        Err(e) => {
+            tauri::async_runtime::block_on(backend.shutdown());
+            return Err(e.into());
+        }
+    };
+
+    let mut backend = Some(backend);
+    app.run(move |_, event| {
+        if let tauri::RunEvent::Exit = event
+            && let Some(backend) = backend.take()
+        {
+            tauri::async_runtime::block_on(backend.shutdown());
+        }
+    });
+    Ok(())
+}
+
+/// Logging as the headless server does it (RUST_LOG filters, `CINEMAHALAL_LOG_FORMAT`),
+/// to standard error: a desktop app's stdout is often not a terminal or a log.
+fn init_logging(format: cinemahalal_server::config::LogFormat) {
+    use cinemahalal_server::config::LogFormat;
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
+    let _ = match format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// Resolves on SIGTERM or SIGINT, which then quit the way closing the window does, so
+/// streams stop gracefully. The handlers are installed when this is called (inside the
+/// runtime), not when the future is first polled.
+fn quit_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let term = signal(SignalKind::terminate());
+        let int = signal(SignalKind::interrupt());
+        async move {
+            match (term, int) {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {},
+                        _ = int.recv() => {},
+                    }
+                }
+                _ => std::future::pending().await,
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::COMMANDS;
+    use serde_json::Value;
+
+    fn capabilities() -> Vec<Value> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/capabilities");
+        let mut all = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            all.push(
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+            );
+        }
+        all
+    }
+
+    fn config() -> Value {
+        serde_json::from_str(include_str!("../../tauri.conf.json")).unwrap()
+    }
+
+    #[test]
+    fn the_window_gets_exactly_the_apps_own_commands() {
+        let mut granted: Vec<String> = Vec::new();
+        for cap in capabilities() {
+            for p in cap["permissions"].as_array().unwrap() {
+                let id = p.as_str().or_else(|| p["identifier"].as_str()).unwrap();
+                // No plugin permission (shell, opener, clipboard, fs...) and no remote URLs.
+                assert!(
+                    !id.contains(':') || id == "core:default",
+                    "capability grants {id}"
+                );
+                granted.push(id.to_owned());
+            }
+            assert!(
+                cap.get("remote").is_none(),
+                "a capability reaches remote pages"
+            );
+        }
+        let mut wanted: Vec<String> = COMMANDS
+            .iter()
+            .map(|c| format!("allow-{}", c.replace('_', "-")))
+            .collect();
+        granted.retain(|g| g != "core:default");
+        granted.sort();
+        wanted.sort();
+        assert_eq!(granted, wanted);
+    }
+
+    #[test]
+    fn the_csp_allows_media_and_connections_only_from_loopback() {
+        let config = config();
+        let csp = &config["app"]["security"]["csp"];
+        assert_eq!(csp["default-src"], "'self'");
+        assert_eq!(csp["script-src"], "'self'");
+        assert_eq!(csp["media-src"], "http://127.0.0.1:*");
+        assert_eq!(
+            csp["connect-src"],
+            "ipc: http://ipc.localhost http://127.0.0.1:*"
+        );
+        assert_eq!(config["build"]["frontendDist"], "ui/dist");
+        assert_eq!(config["app"]["withGlobalTauri"], false);
+    }
+
+    #[test]
+    fn every_bundled_icon_exists() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        for icon in config()["bundle"]["icon"].as_array().unwrap() {
+            let path = std::path::Path::new(root).join(icon.as_str().unwrap());
+            assert!(path.is_file(), "{} is missing", path.display());
+        }
+    }
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The desktop app end to end under Xvfb (see desktop.mjs). Builds the two binaries it
+# drives if needed (a no-op when they are fresh; the UI in ui/dist must be built first, as
+# scripts/setup-debian.sh does), installs tauri-driver if missing, then runs the test.
+# Ends with "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+if [ ! -f ui/dist/index.html ]; then
+  echo "desktop test: ui/dist is missing; build the UI first (cd ui && npm ci && npm run build)" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+# tauri-driver is installed inside the clone (target/tools), never in the user's home.
+export TAURI_DRIVER="${TAURI_DRIVER:-$PWD/target/tools/bin/tauri-driver}"
+if [ ! -x "$TAURI_DRIVER" ]; then
+  echo "desktop test: installing tauri-driver into target/tools"
+  cargo install tauri-driver --locked --quiet --root "$PWD/target/tools"
+fi
+cargo build --locked --quiet -p cinemahalal-desktop -p cinemahalal-swarm --bins
+exec timeout --kill-after=10 300 node tests/desktop/desktop.mjs

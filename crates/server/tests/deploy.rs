@@ -156,15 +156,7 @@ async fn behind_nginx_with_the_spec_block() {
         .await;
         let nginx = Nginx::start(&spec_block(nginx_port, port_of(&server))).await;
 
-        let r = server
-            .client
-            .post(format!("{}/api/stream", nginx.base()))
-            .json(&json!({ "magnet": seeder.magnet() }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK);
-        let ready: serde_json::Value = r.json().await.unwrap();
+        let ready = server.prepare_via(&nginx.base(), &seeder.magnet()).await;
         let url = ready["streamUrl"].as_str().unwrap().to_string();
         assert_eq!(
             url,
@@ -269,15 +261,7 @@ async fn behind_nginx_with_the_example_config() {
             .replace("listen 80;", &format!("listen 127.0.0.1:{nginx_port};"))
             .replace("localhost:3001", &format!("localhost:{}", port_of(&server)));
         let nginx = Nginx::start(&block).await;
-        let r = server
-            .client
-            .post(format!("{}/api/stream", nginx.base()))
-            .json(&json!({ "magnet": seeder.magnet() }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK);
-        let ready: serde_json::Value = r.json().await.unwrap();
+        let ready = server.prepare_via(&nginx.base(), &seeder.magnet()).await;
         let url = ready["streamUrl"].as_str().unwrap();
         assert_eq!(
             url,

@@ -97,9 +97,21 @@ impl TestServer {
 
     /// POSTs a magnet and asserts STREAM_READY.
     pub async fn prepare(&self, magnet: &str) -> Value {
-        let (status, body) = self
-            .post_stream(serde_json::json!({ "magnet": magnet }))
-            .await;
+        self.prepare_via(&self.base, magnet).await
+    }
+
+    /// POSTs a magnet to `base` (this server, or a proxy in front of it) and asserts
+    /// STREAM_READY.
+    pub async fn prepare_via(&self, base: &str, magnet: &str) -> Value {
+        let r = self
+            .client
+            .post(format!("{base}/api/stream"))
+            .json(&serde_json::json!({ "magnet": magnet }))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let body: Value = r.json().await.unwrap();
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["status"], "STREAM_READY", "{body}");
         body

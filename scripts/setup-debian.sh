@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what CinemaHalal needs on Debian 12 that the machine lacks: system packages
-# for the desktop build and the tests, the UI's npm packages, and tauri-driver.
+# for the desktop build and the tests, and the UI's npm packages (then it builds the UI).
 # Idempotent and quick when everything is there. Everything it builds stays in the clone.
 set -euo pipefail
 cd "$(dirname "$0")/.."

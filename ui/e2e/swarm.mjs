@@ -1,0 +1,253 @@
+// Helpers for the end-to-end test against the real headless server and a real local
+// swarm: child processes with bounded waits and log tails, a test clip made by ffmpeg, a
+// minimal HTTP BitTorrent tracker and a Stremio add-on fixture, all on 127.0.0.1.
+
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { join, resolve } from 'node:path';
+import { UI_DIR } from './browser.mjs';
+
+export const REPO_DIR = resolve(UI_DIR, '..');
+const TARGET_DIR = resolve(process.env.CARGO_TARGET_DIR ?? join(REPO_DIR, 'target'));
+export const SERVER_BIN = process.env.CINEMAHALAL_SERVER_BIN ?? join(TARGET_DIR, 'debug', 'cinemahalal-server');
+export const SWARM_BIN = process.env.CINEMAHALAL_SWARM_BIN ?? join(TARGET_DIR, 'debug', 'cinemahalal-swarm');
+
+/** Rejects with `what` if `promise` takes longer than `ms`. */
+export function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Polls `check()` until it returns something truthy; rejects after `ms`. */
+export async function waitUntil(check, { ms = 10_000, every = 100, what = 'condition' } = {}) {
+  const deadline = Date.now() + ms;
+  let last;
+  for (;;) {
+    try {
+      last = await check();
+      if (last) return last;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what} (last: ${String(last)})`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+
+const live = new Set();
+// A crash of the test runner must not leave a server or seeder behind.
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+/**
+ * Spawns `cmd` keeping the last lines of its output (`child.tail()`), and lets callers
+ * wait for a line matching a pattern (`child.waitForLine(re, ms)`).
+ */
+export function spawnLogged(name, cmd, args, opts = {}) {
+  if (!existsSync(cmd)) throw new Error(`${cmd} is missing: run \`cargo build -p cinemahalal-server -p cinemahalal-swarm\``);
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...opts });
+  live.add(child);
+  const lines = [];
+  const waiters = new Set();
+  let exited = null;
+  const push = (stream) => {
+    let partial = '';
+    child[stream].setEncoding('utf8');
+    child[stream].on('data', (chunk) => {
+      const parts = (partial + chunk).split('\n');
+      partial = parts.pop();
+      for (const raw of parts) {
+        const line = raw.replace(ANSI, '');
+        lines.push(`[${name} ${stream}] ${line}`);
+        if (lines.length > 400) lines.shift();
+        for (const w of waiters) w(line);
+      }
+    });
+  };
+  push('stdout');
+  push('stderr');
+  child.on('exit', (code, signal) => {
+    exited = { code, signal };
+    live.delete(child);
+    lines.push(`[${name}] exited code=${code} signal=${signal}`);
+    for (const w of waiters) w(null);
+  });
+  child.on('error', (err) => lines.push(`[${name}] spawn error: ${err.message}`));
+  child.tail = (n = 40) => lines.slice(-n).join('\n');
+  child.exited = () => exited;
+  child.waitForLine = (re, ms) =>
+    withTimeout(
+      new Promise((resolveLine, reject) => {
+        const w = (line) => {
+          if (line === null) {
+            waiters.delete(w);
+            reject(new Error(`${name} exited (${JSON.stringify(exited)}) before printing ${re}`));
+            return;
+          }
+          const m = re.exec(line);
+          if (m) {
+            waiters.delete(w);
+            resolveLine(m);
+          }
+        };
+        if (exited) return w(null);
+        waiters.add(w);
+      }),
+      ms,
+      `${name} to print ${re}\n${child.tail()}`,
+    );
+  return child;
+}
+
+/** SIGTERM (or closing stdin when `viaStdin`), then SIGKILL after `graceMs`. */
+export async function stopChild(child, { graceMs = 8000, viaStdin = false } = {}) {
+  if (!child || child.exited() || child.exitCode !== null) return;
+  const done = new Promise((r) => child.once('exit', r));
+  if (viaStdin) child.stdin.end();
+  else child.kill('SIGTERM');
+  try {
+    await withTimeout(done, graceMs, `${child.spawnfile} to exit`);
+  } catch {
+    child.kill('SIGKILL');
+    await withTimeout(done, 5000, `${child.spawnfile} to die`).catch(() => {});
+  }
+}
+
+/** A ~20 s H.264/AAC MP4 (about 5 MB: noise keeps the bitrate up) at `path`. */
+export async function makeClip(path, { seconds = 20 } = {}) {
+  const child = spawnLogged('ffmpeg', '/usr/bin/ffmpeg', [
+    '-nostdin', '-loglevel', 'error', '-y',
+    '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=25,noise=alls=12:allf=t',
+    '-f', 'lavfi', '-i', 'sine=frequency=440',
+    '-t', String(seconds),
+    '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '2M', '-maxrate', '2M', '-bufsize', '4M',
+    '-pix_fmt', 'yuv420p', '-g', '25',
+    '-c:a', 'aac', '-movflags', '+faststart', path,
+  ]);
+  const { code } = await withTimeout(new Promise((r) => child.once('exit', (code) => r({ code }))), 60_000, 'ffmpeg');
+  if (code !== 0) throw new Error(`ffmpeg failed (${code}):\n${child.tail()}`);
+}
+
+/** `cinemahalal-swarm file` → `{ child, magnet, infoHash, peer }`; stop with stopChild(child, {viaStdin: true}). */
+export async function startSeeder(file, { uploadBps } = {}) {
+  const args = [file];
+  if (uploadBps) args.push('--upload-bps', String(uploadBps));
+  const child = spawnLogged('seeder', SWARM_BIN, args, { env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' } });
+  const [line] = await child.waitForLine(/^\{.*"magnet".*\}$/, 30_000);
+  return { child, ...JSON.parse(line) };
+}
+
+/** The headless server on 127.0.0.1 with a fresh data dir → `{ child, origin }`. */
+export async function startCinemaServer({ dataDir, uiDir, searchConfig, env = {} }) {
+  const args = [
+    '--port', '0', '--bind', '127.0.0.1', '--data-dir', dataDir,
+    '--no-dht', '--no-local-discovery', '--peer-listen', '127.0.0.1:0',
+    '--ui-dir', uiDir, '--search-config', searchConfig,
+    '--metadata-timeout', '30', '--no-seeds-timeout', '30',
+  ];
+  const child = spawnLogged('server', SERVER_BIN, args, {
+    env: { ...process.env, NO_COLOR: '1', RUST_LOG: process.env.RUST_LOG ?? 'info', ...env },
+  });
+  const m = await child.waitForLine(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 30_000);
+  return { child, origin: m[1] };
+}
+
+async function listen(server) {
+  await new Promise((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolveListen);
+  });
+  const { port } = server.address();
+  return {
+    server,
+    port,
+    origin: `http://127.0.0.1:${port}`,
+    close() {
+      server.closeAllConnections?.();
+      return new Promise((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** Percent-decodes a raw query value to bytes (info_hash is 20 raw bytes). */
+function percentBytes(raw) {
+  const out = [];
+  for (let i = 0; i < raw.length; i++) {
+    if (raw[i] === '%' && i + 2 < raw.length) {
+      out.push(parseInt(raw.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else if (raw[i] === '+') out.push(0x20);
+    else out.push(raw.charCodeAt(i));
+  }
+  return Buffer.from(out);
+}
+
+const bstr = (buf) => Buffer.concat([Buffer.from(`${buf.length}:`), buf]);
+
+/**
+ * A minimal HTTP tracker: every `GET /announce` of `infoHash` answers the compact peer
+ * list `peers` ("127.0.0.1:port" strings); other hashes get a bencoded failure.
+ * `announces` records `{infoHash, port, event, compact}` of each request.
+ */
+export async function startTracker({ infoHash, peers }) {
+  const announces = [];
+  const compact = Buffer.concat(
+    peers.map((p) => {
+      const [ip, port] = p.split(':');
+      const b = Buffer.alloc(6);
+      ip.split('.').forEach((octet, i) => b.writeUInt8(Number(octet), i));
+      b.writeUInt16BE(Number(port), 4);
+      return b;
+    }),
+  );
+  const server = createServer((req, res) => {
+    const [path, query = ''] = (req.url ?? '/').split('?');
+    const params = Object.fromEntries(query.split('&').filter(Boolean).map((kv) => {
+      const at = kv.indexOf('=');
+      return at < 0 ? [kv, ''] : [kv.slice(0, at), kv.slice(at + 1)];
+    }));
+    const hash = params.info_hash ? percentBytes(params.info_hash).toString('hex') : null;
+    announces.push({ path, infoHash: hash, port: Number(params.port), event: params.event ?? null, compact: params.compact ?? null });
+    let body;
+    if (path !== '/announce' || hash !== infoHash) {
+      body = Buffer.concat([Buffer.from('d14:failure reason'), bstr(Buffer.from('unknown torrent')), Buffer.from('e')]);
+    } else {
+      // d 8:interval i60e 5:peers <compact> e — keys in sorted order, as bencode wants.
+      body = Buffer.concat([Buffer.from('d8:intervali60e5:peers'), bstr(compact), Buffer.from('e')]);
+    }
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': body.length });
+    res.end(body);
+  });
+  return { ...(await listen(server)), announces };
+}
+
+/** A Stremio add-on answering its manifest and `/stream/movie/<id>.json` from `streams`. */
+export async function startStremioFixture({ streams }) {
+  const requests = [];
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    requests.push(path);
+    const json = (status, body) => {
+      const text = JSON.stringify(body);
+      res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+      res.end(text);
+    };
+    if (path === '/manifest.json') {
+      return json(200, {
+        id: 'org.cinemahalal.fixture', version: '1.0.0', name: 'Fixture',
+        resources: ['stream'], types: ['movie'], idPrefixes: ['tt'], catalogs: [],
+      });
+    }
+    const m = /^\/stream\/movie\/([^/]+)\.json$/.exec(path);
+    if (m) return json(200, { streams: streams[decodeURIComponent(m[1])] ?? [] });
+    return json(404, { error: 'not found' });
+  });
+  return { ...(await listen(server)), requests };
+}

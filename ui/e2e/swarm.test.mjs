@@ -1,0 +1,384 @@
+// End-to-end: the built UI served by the REAL headless server, streaming from a REAL
+// local seeder, driven in Debian's chromium. Everything binds 127.0.0.1; no internet.
+// Run: npm run e2e:swarm (builds the UI and the two binaries first).
+//
+// 1. ffmpeg makes a 20 s H.264/AAC clip; cinemahalal-swarm seeds it (upload capped, so
+//    the clip arrives while it plays); the server starts with a fresh data dir.
+// 2. Paste the magnet → <video> fires canplay, plays, seeks (mid-point and ←), keeps
+//    playing; the status line shows peers, speed and buffered share; bytes served match.
+// 3. Streams → Stop: the API forgets the stream and its data dir is gone.
+// 4. Search `tt0000001` → a Stremio add-on fixture answers one stream whose `sources`
+//    name a tracker (this file's HTTP tracker), which leads the server to the seeder.
+
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DIST_DIR, launchBrowser, newPage, screenshot } from './browser.mjs';
+import {
+  makeClip,
+  startCinemaServer,
+  startSeeder,
+  startStremioFixture,
+  startTracker,
+  stopChild,
+  waitUntil,
+} from './swarm.mjs';
+
+const tid = (id) => `[data-testid="${id}"]`;
+const IMDB_ID = 'tt0000001';
+// 500 kB/s: about twice the clip's bitrate, so it plays smoothly yet takes ~10 s to
+// arrive, and the seek to the middle asks for pieces the server does not have yet.
+const UPLOAD_BPS = 500_000;
+
+// Records the <video>'s media events (they do not bubble, so listen in the capture phase).
+function recordMediaEvents() {
+  window.__media = [];
+  const types = ['loadstart', 'loadedmetadata', 'canplay', 'playing', 'waiting', 'stalled', 'seeking', 'seeked', 'ended', 'error', 'emptied'];
+  for (const type of types) {
+    document.addEventListener(
+      type,
+      (e) => {
+        const v = e.target;
+        if (v instanceof HTMLVideoElement) window.__media.push({ type, t: v.currentTime, src: v.currentSrc, at: Math.round(performance.now()) });
+      },
+      true,
+    );
+  }
+}
+
+describe('CinemaHalal UI against the real server and a local swarm', () => {
+  let tmp;
+  let clipPath;
+  let clip; // Buffer of the file
+  let seeder;
+  let server;
+  let tracker;
+  let addon;
+  let dataDir;
+  let browser;
+  let page;
+
+  const api = async (path, init) => {
+    const res = await fetch(server.origin + path, { ...init, signal: AbortSignal.timeout(10_000) });
+    const text = await res.text();
+    let body = text;
+    try {
+      body = JSON.parse(text);
+    } catch {}
+    return { status: res.status, body };
+  };
+
+  const videoState = () =>
+    page.evaluate(() => {
+      const v = document.querySelector('[data-testid="video"]');
+      if (!v) return null;
+      const ranges = (tr) => Array.from({ length: tr.length }, (_, i) => [+tr.start(i).toFixed(2), +tr.end(i).toFixed(2)]);
+      return {
+        src: v.getAttribute('src'),
+        readyState: v.readyState,
+        networkState: v.networkState,
+        currentTime: v.currentTime,
+        duration: v.duration,
+        paused: v.paused,
+        ended: v.ended,
+        seeking: v.seeking,
+        buffered: ranges(v.buffered),
+        played: ranges(v.played),
+        error: v.error ? { code: v.error.code, message: v.error.message } : null,
+      };
+    });
+
+  const mediaEventCount = () => page.evaluate(() => window.__media.length);
+
+  /** Waits for a media event of `type` recorded after index `since`; returns it. */
+  async function waitForMediaEvent(type, since, timeout) {
+    const handle = await page.waitForFunction(
+      ([type, since]) => window.__media.slice(since).find((e) => e.type === type) ?? false,
+      [type, since],
+      { timeout, polling: 100 },
+    );
+    return handle.jsonValue();
+  }
+
+  /** Waits until the video plays past `seconds` and is not paused. */
+  async function waitForPlayback(seconds, timeout) {
+    await page.waitForFunction(
+      (s) => {
+        const v = document.querySelector('[data-testid="video"]');
+        return !!v && !v.paused && !v.error && v.currentTime > s;
+      },
+      seconds,
+      { timeout, polling: 100 },
+    );
+  }
+
+  async function dumpDiagnostics(name, err) {
+    const out = [`\n===== diagnostics for "${name}": ${err?.message ?? err}`];
+    try {
+      if (page) {
+        out.push(`url: ${page.url()}`);
+        out.push(`video: ${JSON.stringify(await videoState())}`);
+        out.push(`media events: ${JSON.stringify(await page.evaluate(() => window.__media?.slice(-30)))}`);
+        out.push(`status line: ${await page.locator(tid('status-line')).innerText({ timeout: 500 }).catch(() => '(none)')}`);
+        const errs = await page.locator(tid('error-message')).allInnerTexts().catch(() => []);
+        if (errs.length) out.push(`error messages on page: ${JSON.stringify(errs)}`);
+        out.push(`page problems: ${JSON.stringify(page.problems)}`);
+        out.push(`screenshot: ${await screenshot(page, `swarm-FAILED-${name}`).catch((e) => String(e))}`);
+      }
+      if (server) out.push(`GET /api/streams: ${JSON.stringify(await api('/api/streams').catch((e) => String(e)))}`);
+      if (tracker) out.push(`tracker announces: ${JSON.stringify(tracker.announces)}`);
+      if (addon) out.push(`add-on requests: ${JSON.stringify(addon.requests)}`);
+    } catch (e) {
+      out.push(`(diagnostics failed: ${e})`);
+    }
+    out.push('--- server log tail ---', server?.child.tail(60) ?? '(no server)');
+    out.push('--- seeder log tail ---', seeder?.child.tail(20) ?? '(no seeder)');
+    console.error(out.join('\n'));
+  }
+
+  // `it` with a time limit and diagnostics on failure.
+  const step = (name, timeout, fn) =>
+    it(name, { timeout }, async () => {
+      try {
+        await fn();
+      } catch (err) {
+        await dumpDiagnostics(name, err);
+        throw err;
+      }
+    });
+
+  before(async () => {
+    assert.ok(existsSync(join(DIST_DIR, 'index.html')), 'ui/dist is missing: run `npm run build` first');
+    tmp = await mkdtemp(join(tmpdir(), 'cinemahalal-e2e-'));
+    dataDir = join(tmp, 'data');
+    clipPath = join(tmp, 'Test Clip.mp4');
+    await makeClip(clipPath);
+    clip = await readFile(clipPath);
+
+    seeder = await startSeeder(clipPath, { uploadBps: UPLOAD_BPS });
+    assert.match(seeder.infoHash, /^[0-9a-f]{40}$/);
+    assert.match(seeder.peer, /^127\.0\.0\.1:\d+$/);
+
+    tracker = await startTracker({ infoHash: seeder.infoHash, peers: [seeder.peer] });
+    const mb = (clip.length / 1024 / 1024).toFixed(1);
+    addon = await startStremioFixture({
+      streams: {
+        [IMDB_ID]: [
+          {
+            infoHash: seeder.infoHash,
+            fileIdx: 0,
+            title: `Test Clip 720p WEB-DL\n👤 5 💾 ${mb} MB`,
+            name: 'Fixture',
+            sources: [`tracker:${tracker.origin}/announce`],
+          },
+        ],
+      },
+    });
+
+    server = await startCinemaServer({
+      dataDir,
+      uiDir: DIST_DIR,
+      searchConfig: join(tmp, 'search.toml'),
+      env: {
+        CINEMAHALAL_ARCHIVE: 'off',
+        CINEMAHALAL_STREMIO_ADDONS: addon.origin,
+        XDG_CONFIG_HOME: join(tmp, 'config'),
+      },
+    });
+
+    browser = await launchBrowser();
+    page = await newPage(browser);
+    page.setDefaultTimeout(15_000);
+    await page.addInitScript(recordMediaEvents);
+  }, { timeout: 120_000 });
+
+  after(async () => {
+    await browser?.close().catch(() => {});
+    await Promise.all([
+      stopChild(server?.child),
+      stopChild(seeder?.child, { viaStdin: true }),
+      tracker?.close(),
+      addon?.close(),
+    ]);
+    if (tmp && !process.env.KEEP_E2E_TMP) await rm(tmp, { recursive: true, force: true });
+  }, { timeout: 30_000 });
+
+  step('serves the UI and the API from one origin', 20_000, async () => {
+    const health = await api('/api/health');
+    assert.equal(health.status, 200);
+    assert.equal(health.body.status, 'OK');
+    assert.equal(health.body.activeStreams, 0);
+    await page.goto(server.origin + '/');
+    await page.locator(tid('search-input')).waitFor();
+    await page.locator(tid('version')).filter({ hasText: `v${health.body.version}` }).waitFor();
+    assert.equal(await page.locator('.app').getAttribute('data-transport'), 'http');
+    await screenshot(page, 'swarm-01-search');
+  });
+
+  step('a pasted magnet plays in the <video>', 90_000, async () => {
+    const since = await mediaEventCount();
+    await page.fill(tid('magnet-input'), seeder.magnet);
+    await page.click(tid('play-button'));
+    await page.locator(tid('player')).waitFor();
+
+    const src = `${server.origin}/api/stream/${seeder.infoHash}`;
+    await page.waitForFunction((s) => document.querySelector('[data-testid="video"]')?.getAttribute('src') === s, src, { timeout: 45_000 });
+    await waitForMediaEvent('canplay', since, 30_000);
+    const state = await videoState();
+    assert.ok(Math.abs(state.duration - 20) < 0.5, `duration ${state.duration} s, expected ~20 s`);
+    await waitForPlayback(1.0, 20_000);
+    assert.equal((await videoState()).error, null);
+
+    // The title comes from the torrent, the status line from /status.
+    assert.match(await page.locator('.player-title').innerText(), /Test Clip/);
+    const status = page.locator(tid('status-line'));
+    await page.locator(`${tid('status-line')}[data-state="ready"]`).waitFor();
+    assert.match(await status.innerText(), /Streaming/);
+    await page.waitForFunction(() => /Peers [1-9]\d*\/\d+/.test(document.querySelector('[data-testid="status-peers"]')?.textContent ?? ''));
+    await page.waitForFunction(() => /Buffered (?:[1-9]\d*|<1)%/.test(document.querySelector('[data-testid="status-buffered"]')?.textContent ?? ''));
+    assert.match(await page.locator(tid('status-speed')).innerText(), /↓ \d+(?:\.\d)? (?:B|KB|MB|GB)\/s/);
+    await screenshot(page, 'swarm-02-playing');
+
+    // The server's own view agrees: a ready stream with a connected peer and bytes in.
+    const st = await api(`/api/stream/${seeder.infoHash}/status`);
+    assert.equal(st.status, 200, JSON.stringify(st.body));
+    assert.ok(['ready', 'connecting'].includes(st.body.state), `state ${st.body.state}`);
+    assert.equal(st.body.size, clip.length);
+    assert.ok(st.body.downloadedBytes > 0, 'no bytes downloaded');
+    assert.ok(st.body.peers.connected >= 1, `peers ${JSON.stringify(st.body.peers)}`);
+  });
+
+  step('the status line reports a download speed while the clip arrives', 30_000, async () => {
+    // The seeder is capped at 500 kB/s, so the ~5 MB clip takes seconds: some poll must see it.
+    const shown = await waitUntil(
+      async () => {
+        const text = await page.locator(tid('status-speed')).innerText();
+        const st = await api(`/api/stream/${seeder.infoHash}/status`);
+        if (st.body.progress >= 1 && !/↓ [1-9]/.test(text)) return 'complete'; // finished between polls
+        return /↓ [1-9]/.test(text) ? text : false;
+      },
+      { ms: 25_000, every: 200, what: 'a non-zero speed in the status line' },
+    );
+    assert.notEqual(shown, 'complete', 'the clip finished downloading before the UI ever showed a speed');
+  });
+
+  step('seeking to the middle and with ← keeps playing', 60_000, async () => {
+    const { duration } = await videoState();
+    const mid = duration / 2;
+    // The seek must land while the clip is still arriving, or it proves nothing about streaming.
+    const progress = (await api(`/api/stream/${seeder.infoHash}/status`)).body.progress;
+    assert.ok(progress < 0.9, `the clip was already ${Math.round(progress * 100)}% downloaded before the seek`);
+    let since = await mediaEventCount();
+    await page.evaluate((t) => {
+      document.querySelector('[data-testid="video"]').currentTime = t;
+    }, mid);
+    const seeked = await waitForMediaEvent('seeked', since, 20_000);
+    assert.ok(Math.abs(seeked.t - mid) < 1, `seeked to ${seeked.t}, wanted ${mid}`);
+    await waitForPlayback(mid + 1.5, 20_000);
+    await screenshot(page, 'swarm-03-after-seek');
+
+    // The player's keyboard handler: ← goes back 10 s (focus is not in a text field).
+    await page.locator(tid('player-back')).focus();
+    await page.evaluate(() => document.activeElement?.blur());
+    since = await mediaEventCount();
+    const before = (await videoState()).currentTime;
+    await page.keyboard.press('ArrowLeft');
+    const back = await waitForMediaEvent('seeked', since, 20_000);
+    assert.ok(back.t < before - 8 && back.t > before - 12, `← seeked from ${before} to ${back.t}, expected about -10 s`);
+    await waitForPlayback(back.t + 1, 20_000);
+    const state = await videoState();
+    assert.equal(state.error, null);
+    assert.equal(state.paused, false);
+  });
+
+  step('the served bytes are the seeded file', 20_000, async () => {
+    const url = `${server.origin}/api/stream/${seeder.infoHash}`;
+    const mid = Math.floor(clip.length / 2);
+    for (const [start, end] of [[0, 1023], [mid, mid + 65535], [clip.length - 100, clip.length - 1]]) {
+      const res = await fetch(url, { headers: { Range: `bytes=${start}-${end}` }, signal: AbortSignal.timeout(15_000) });
+      assert.equal(res.status, 206);
+      assert.equal(res.headers.get('content-range'), `bytes ${start}-${end}/${clip.length}`);
+      const body = Buffer.from(await res.arrayBuffer());
+      assert.ok(body.equals(clip.subarray(start, end + 1)), `bytes ${start}-${end} differ from the file`);
+    }
+  });
+
+  step('the Streams screen lists the stream and Stop removes it with its data', 30_000, async () => {
+    const hash = seeder.infoHash;
+    const downloads = join(dataDir, 'downloads', hash);
+    assert.ok(existsSync(downloads), `${downloads} should exist while streaming`);
+
+    await page.click(tid('nav-streams'));
+    const row = page.locator(`${tid('stream-row')}[data-infohash="${hash}"]`);
+    await row.waitFor();
+    assert.match(await row.innerText(), /Test Clip\.mp4/);
+    await screenshot(page, 'swarm-04-streams');
+
+    await row.locator(tid('stop-button')).click();
+    await page.locator(tid('streams-empty')).waitFor();
+
+    const list = await api('/api/streams');
+    assert.equal(list.status, 200);
+    assert.deepEqual(list.body.streams.map((s) => s.infoHash), []);
+    const st = await api(`/api/stream/${hash}/status`);
+    assert.equal(st.status, 404);
+    assert.equal(st.body.code, 'STREAM_NOT_FOUND');
+    const media = await api(`/api/stream/${hash}`);
+    assert.equal(media.status, 404);
+    await waitUntil(async () => !(await stat(downloads).catch(() => null)), { ms: 10_000, what: `${downloads} to be deleted` });
+  });
+
+  step('an IMDb search through a Stremio add-on finds the clip, and it plays via the tracker', 90_000, async () => {
+    await page.click(tid('nav-search'));
+    await page.fill(tid('search-input'), IMDB_ID);
+    await page.click(tid('search-button'));
+    const row = page.locator(`${tid('result-row')}[data-infohash="${seeder.infoHash}"]`);
+    await row.waitFor({ timeout: 20_000 });
+    assert.equal(await page.locator(tid('result-row')).count(), 1);
+    assert.equal(await row.locator(tid('result-name')).innerText(), 'Test Clip 720p WEB-DL');
+    assert.equal(await row.locator(tid('result-provider')).innerText(), '127.0.0.1');
+    assert.match(await row.locator(tid('result-seeders')).innerText(), /\b5\b/);
+    // "💾 5.1 MB" is read in MiB, as add-ons mean it, and shown in decimal units.
+    const mib = Number((clip.length / 1024 / 1024).toFixed(1)) * 1024 * 1024;
+    assert.equal(await row.locator(tid('result-size')).innerText(), `${(mib / 1e6).toFixed(1)} MB`);
+    assert.equal(await row.locator(tid('result-quality')).innerText(), '720p · WEB-DL');
+    assert.ok(addon.requests.includes(`/stream/movie/${IMDB_ID}.json`), `add-on requests: ${addon.requests}`);
+    assert.equal(await page.locator(tid('failed-providers')).count(), 0);
+
+    // The API's own answer: a magnet with the fixture's tracker and no peer address.
+    const search = await api(`/api/search?imdbId=${IMDB_ID}`);
+    assert.equal(search.status, 200, JSON.stringify(search.body));
+    const [result] = search.body.results;
+    assert.equal(result.infoHash, seeder.infoHash);
+    assert.equal(result.fileIndex, 0);
+    const magnet = new URL(result.magnet);
+    assert.deepEqual(magnet.searchParams.getAll('tr'), [`${tracker.origin}/announce`]);
+    assert.equal(magnet.searchParams.get('x.pe'), null);
+    await screenshot(page, 'swarm-05-search-results');
+
+    const since = await mediaEventCount();
+    const announcesBefore = tracker.announces.length;
+    await row.locator(tid('result-play')).click();
+    await page.locator(tid('player')).waitFor();
+    await page.waitForFunction(
+      (s) => document.querySelector('[data-testid="video"]')?.getAttribute('src') === s,
+      `${server.origin}/api/stream/${seeder.infoHash}`,
+      { timeout: 45_000 },
+    );
+    await waitForMediaEvent('canplay', since, 30_000);
+    await waitForPlayback(1.0, 20_000);
+    const fromTracker = tracker.announces.slice(announcesBefore).filter((a) => a.infoHash === seeder.infoHash);
+    assert.ok(fromTracker.length >= 1, `the server never announced to the tracker: ${JSON.stringify(tracker.announces)}`);
+    await page.waitForFunction(() => /Peers [1-9]\d*\/\d+/.test(document.querySelector('[data-testid="status-peers"]')?.textContent ?? ''));
+    await screenshot(page, 'swarm-06-search-playing');
+  });
+
+  step('ran without page errors', 5_000, async () => {
+    // Status polls before a stream is registered answer 404 (STREAM_NOT_FOUND) by design.
+    const real = page.problems.filter((p) => !/Failed to load resource: the server responded with a status of 404/.test(p));
+    assert.deepEqual(real, []);
+  });
+});

@@ -20,7 +20,7 @@ step() {
   local p f
   read -r p f < <(python3 - "$out" <<'PY'
 import re, sys
-text = open(sys.argv[1], errors="replace").read()
+text = re.sub(r"\x1b\[[0-9;]*m", "", open(sys.argv[1], errors="replace").read())
 p = f = 0
 for m in re.finditer(r"test result: \w+\. (\d+) passed; (\d+) failed", text):
     p += int(m[1]); f += int(m[2])
@@ -41,6 +41,9 @@ PY
   fi
 }
 
+# One build of everything, with the feature set `cargo test --workspace` uses; the
+# browser and desktop steps build the same way, so no crate is compiled twice.
+step "cargo build" cargo build --workspace --all-targets --locked
 step "cargo test" cargo test --workspace --locked
 step "ui unit tests" bash -c "cd ui && npm test --silent"
 step "browser end-to-end" bash -c "cd ui && npm run --silent e2e"

@@ -17,5 +17,6 @@ if [ ! -x "$TAURI_DRIVER" ]; then
   echo "desktop test: installing tauri-driver into target/tools"
   cargo install tauri-driver --locked --quiet --root "$PWD/target/tools"
 fi
-cargo build --locked --quiet -p cinemahalal-desktop -p cinemahalal-swarm --bins
+# The same build as `cargo test --workspace` (same feature set), so nothing is rebuilt.
+cargo build --locked --quiet --workspace --all-targets
 exec timeout --kill-after=10 300 node tests/desktop/desktop.mjs

@@ -2,7 +2,10 @@
 //! to the first byte of the stream, time to the first byte after a seek into parts not
 //! downloaded, and sequential read speed. Prints medians over several rounds.
 //!
-//! `cargo run --release -p cinemahalal-server --example loopback_bench [rounds] [MiB]`
+//! `cargo run --release -p cinemahalal-server --example loopback_bench [rounds] [MiB] [upload B/s]`
+//!
+//! With an upload cap the seeder stands for a narrow link, where the seek figure shows
+//! how long a reader waits behind the blocks already requested from that peer.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,9 +20,21 @@ async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let rounds: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(5);
     let mib: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(128);
+    let upload_bps: Option<u32> = args
+        .next()
+        .map(|a| a.parse())
+        .transpose()?
+        .filter(|&b| b > 0);
     let (mut ready, mut first, mut seek, mut mbps) = (vec![], vec![], vec![], vec![]);
     for round in 0..rounds {
-        let seeder = Seeder::random(&[("bench.mp4", mib << 20)], SeederOptions::default()).await?;
+        let seeder = Seeder::random(
+            &[("bench.mp4", mib << 20)],
+            SeederOptions {
+                upload_bps,
+                ..Default::default()
+            },
+        )
+        .await?;
         let data = tempfile::tempdir()?;
         let engine = Engine::start(EngineConfig::loopback_only(data.path())).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

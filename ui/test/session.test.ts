@@ -64,9 +64,11 @@ describe('PlayerSession', () => {
     void s.start();
     expect(s.phase).toBe('preparing');
     expect(prepareStream).toHaveBeenCalledWith({ magnet: 'magnet:?xt=urn:btih:' + HASH });
+    // No poll before the POST has gone out (it would only find STREAM_NOT_FOUND)…
+    expect(streamStatus).not.toHaveBeenCalled();
     await vi.advanceTimersByTimeAsync(3 * 1000);
-    // One poll right away, then one each second.
-    expect(streamStatus).toHaveBeenCalledTimes(4);
+    // …then one each second.
+    expect(streamStatus).toHaveBeenCalledTimes(3);
     expect(streamStatus).toHaveBeenCalledWith(HASH, undefined);
     expect(s.status?.state).toBe('fetching_metadata');
     expect(s.src).toBe('');

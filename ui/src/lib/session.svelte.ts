@@ -78,8 +78,10 @@ export class PlayerSession {
     this.error = null;
     this.src = '';
     this.status = null;
-    void this.poll();
     try {
+      // Status polls start with the timer: one sent now would overtake the POST and
+      // find no stream yet (404). Once the POST is in, the server answers
+      // fetching_metadata until the stream is ready.
       const stream = await this.transport.prepareStream(request);
       if (gen !== this.generation) return;
       this.stream = stream;

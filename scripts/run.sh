@@ -7,6 +7,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup-debian.sh
 if [ "${1:-}" = "--headless" ]; then
   shift
-  exec cargo run --release -q -p cinemahalal-server --bin cinemahalal-server -- "$@"
+  exec cargo run --locked -q -p cinemahalal-server --bin cinemahalal-server -- "$@"
 fi
-exec cargo run --release -q -p cinemahalal-desktop
+exec cargo run --locked -q -p cinemahalal-desktop

@@ -38,6 +38,48 @@ export async function waitUntil(check, { ms = 10_000, every = 100, what = 'condi
   }
 }
 
+/**
+ * Polls `GET <origin>/api/stream/<infoHash>/status` every `every` ms (one request at a
+ * time) until `stop()`, keeping each answer as `{at, status, body}` in `samples` (404s
+ * before the stream exists included), so a test can ask afterwards what the server
+ * reported while the file was arriving, however fast or slow that was.
+ */
+export function pollStreamStatus(origin, infoHash, { every = 200 } = {}) {
+  const samples = [];
+  const t0 = Date.now();
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        const res = await fetch(`${origin}/api/stream/${infoHash}/status`, { signal: AbortSignal.timeout(2000) });
+        const body = await res.json().catch(() => null);
+        samples.push({ at: Date.now() - t0, status: res.status, body });
+      } catch (err) {
+        samples.push({ at: Date.now() - t0, status: 0, body: null, error: String(err) });
+      }
+      await new Promise((r) => setTimeout(r, every));
+    }
+  })();
+  const ok = () => samples.filter((s) => s.status === 200 && s.body);
+  return {
+    samples,
+    /** Answers with status 200, oldest first. */
+    ok,
+    /** The largest value of `pick(body)` over the 200 answers (or -Infinity). */
+    max: (pick) => Math.max(-Infinity, ...ok().map((s) => pick(s.body))),
+    /** A one-line digest for diagnostics. */
+    summary: () =>
+      ok()
+        .filter((_, i, all) => i % 5 === 0 || i === all.length - 1)
+        .map((s) => `${s.at}ms ${s.body.state} p=${s.body.peers?.connected}/${s.body.peers?.known} v=${s.body.downloadSpeed} ${(s.body.progress * 100).toFixed(0)}%`)
+        .join(' | '),
+    async stop() {
+      stopped = true;
+      await withTimeout(loop, 5000, 'the status poller to stop').catch(() => {});
+    },
+  };
+}
+
 const live = new Set();
 // A crash of the test runner must not leave a server or seeder behind.
 process.on('exit', () => {
@@ -120,7 +162,7 @@ export async function stopChild(child, { graceMs = 8000, viaStdin = false } = {}
   }
 }
 
-/** A ~20 s H.264/AAC MP4 (about 5 MB: noise keeps the bitrate up) at `path`. */
+/** A `seconds` long H.264/AAC MP4 (about 265 kB per second: noise keeps the bitrate up) at `path`. */
 export async function makeClip(path, { seconds = 20 } = {}) {
   const child = spawnLogged('ffmpeg', '/usr/bin/ffmpeg', [
     '-nostdin', '-loglevel', 'error', '-y',
@@ -135,10 +177,14 @@ export async function makeClip(path, { seconds = 20 } = {}) {
   if (code !== 0) throw new Error(`ffmpeg failed (${code}):\n${child.tail()}`);
 }
 
-/** `cinemahalal-swarm file` → `{ child, magnet, infoHash, peer }`; stop with stopChild(child, {viaStdin: true}). */
-export async function startSeeder(file, { uploadBps } = {}) {
+/**
+ * `cinemahalal-swarm file` → `{ child, magnet, infoHash, peer }`; stop with stopChild(child, {viaStdin: true}).
+ * `uploadBps` caps its upload; `pieceLength` (a power of two ≥ 16 KiB) overrides librqbit's choice.
+ */
+export async function startSeeder(file, { uploadBps, pieceLength } = {}) {
   const args = [file];
   if (uploadBps) args.push('--upload-bps', String(uploadBps));
+  if (pieceLength) args.push('--piece-length', String(pieceLength));
   const child = spawnLogged('seeder', SWARM_BIN, args, { env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' } });
   const [line] = await child.waitForLine(/^\{.*"magnet".*\}$/, 30_000);
   return { child, ...JSON.parse(line) };

@@ -459,7 +459,7 @@ impl Engine {
         file_index: Option<usize>,
     ) -> Result<StreamReader, EngineError> {
         let stream = self.get_touched(info_hash)?;
-        let file = stream.file(file_index)?.clone();
+        let index = stream.file(file_index)?.index;
         let permit = tokio::time::timeout(
             self.config.reader_wait,
             self.readers.clone().acquire_owned(),
@@ -471,10 +471,10 @@ impl Engine {
         let inner = stream
             .handle
             .clone()
-            .stream(file.index)
+            .stream(index)
             .await
             .context("opening the file for streaming")?;
-        Ok(StreamReader::new(Box::pin(inner), file, permit, guard))
+        Ok(StreamReader::new(Box::pin(inner), permit, guard))
     }
 
     /// State, speeds, peers and what is on disk, for one file of a stream.

@@ -8,7 +8,6 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncSeek, ReadBuf};
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::FileEntry;
 use crate::engine::Stream;
 
 pub(crate) trait ReadSeek: AsyncRead + AsyncSeek + Send + Unpin {}
@@ -36,7 +35,6 @@ impl Drop for ReaderGuard {
 /// reader slots.
 pub struct StreamReader {
     inner: Pin<Box<dyn ReadSeek>>,
-    file: FileEntry,
     _slot: OwnedSemaphorePermit,
     _guard: ReaderGuard,
 }
@@ -44,21 +42,14 @@ pub struct StreamReader {
 impl StreamReader {
     pub(crate) fn new(
         inner: Pin<Box<dyn ReadSeek>>,
-        file: FileEntry,
         slot: OwnedSemaphorePermit,
         guard: ReaderGuard,
     ) -> StreamReader {
         StreamReader {
             inner,
-            file,
             _slot: slot,
             _guard: guard,
         }
-    }
-
-    /// The file being read.
-    pub fn file(&self) -> &FileEntry {
-        &self.file
     }
 }
 

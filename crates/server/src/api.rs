@@ -114,10 +114,6 @@ impl Api {
         }
     }
 
-    pub fn engine(&self) -> &Arc<Engine> {
-        &self.engine
-    }
-
     pub fn health(&self) -> Health {
         Health {
             status: "OK",

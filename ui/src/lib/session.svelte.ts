@@ -1,7 +1,7 @@
 // One open player: prepares the stream, polls its status every second, switches files.
 
 import { ApiError, toApiError } from './errors';
-import type { StreamInfo, StreamRequest, StreamStatus } from './types';
+import type { StreamReady, StreamRequest, StreamStatus } from './types';
 import type { Transport } from './transport';
 
 export const STATUS_POLL_MS = 1000;
@@ -20,7 +20,7 @@ export class PlayerSession {
   phase = $state<Phase>('preparing');
   title = $state('');
   infoHash = $state<string | null>(null);
-  stream = $state<StreamInfo | null>(null);
+  stream = $state<StreamReady | null>(null);
   status = $state<StreamStatus | null>(null);
   error = $state<ApiError | null>(null);
   /** The `<video>` src; empty until the stream is ready. */

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../src/lib/errors';
 import { HttpTransport } from '../src/lib/transport/http';
-import type { StreamInfo } from '../src/lib/types';
+import type { Provider, StreamReady } from '../src/lib/types';
 
 type Call = { url: string; init: RequestInit };
 
@@ -21,7 +21,7 @@ function setup(reply: (call: Call) => Response | Promise<Response>, opts: { page
 }
 
 const HASH = '0123456789abcdef0123456789abcdef01234567';
-const stream: StreamInfo = {
+const stream: StreamReady = {
   status: 'STREAM_READY',
   streamUrl: `http://127.0.0.1:3001/api/stream/${HASH}`,
   infoHash: HASH,
@@ -52,7 +52,7 @@ describe('HttpTransport requests', () => {
   });
 
   it('search by IMDb id sends imdbId only', async () => {
-    const { t, calls } = setup(() => jsonResponse({ results: [{ name: 'x' }] }));
+    const { t, calls } = setup(() => jsonResponse({ results: [{ name: 'x' }], failedProviders: [] }));
     const res = await t.search({ imdbId: 'tt1234567' });
     expect(calls[0].url).toBe('/api/search?imdbId=tt1234567');
     expect(res.failedProviders).toEqual([]);
@@ -78,11 +78,13 @@ describe('HttpTransport requests', () => {
   });
 
   it('list, stop and providers', async () => {
+    // The saved list as the backend answers it: the key's presence, never the key.
+    const saved: Provider = { name: 'Jackett', kind: 'torznab', url: 'http://x', enabled: true, hasApiKey: true };
     const { t, calls } = setup(({ url, init }) => {
       if (url === '/api/streams') return jsonResponse({ streams: [stream] });
       if (init.method === 'DELETE') return jsonResponse({ status: 'STOPPED', infoHash: HASH });
       if (url === '/api/providers' && init.method === 'GET') return jsonResponse({ providers: [] });
-      if (url === '/api/providers') return jsonResponse({ providers: [] });
+      if (url === '/api/providers') return jsonResponse({ providers: [saved] });
       if (url === '/api/providers/test') return jsonResponse({ results: 7 });
       return jsonResponse({}, 404);
     });
@@ -90,8 +92,8 @@ describe('HttpTransport requests', () => {
     await t.stopStream(HASH);
     expect(calls[1]).toMatchObject({ url: `/api/stream/${HASH}`, init: { method: 'DELETE' } });
     expect(await t.listProviders()).toEqual([]);
-    const p = { name: 'Jackett', kind: 'torznab' as const, url: 'http://x', apiKey: 'k', enabled: true };
-    await t.saveProviders([p]);
+    const p: Provider = { name: 'Jackett', kind: 'torznab', url: 'http://x', apiKey: 'k', enabled: true, hasApiKey: true };
+    expect(await t.saveProviders([p])).toEqual([saved]);
     expect(calls[3].init.method).toBe('PUT');
     expect(JSON.parse(String(calls[3].init.body))).toEqual({ providers: [p] });
     expect(await t.testProvider(p)).toEqual({ results: 7 });
@@ -168,6 +170,19 @@ describe('HttpTransport media URLs and clipboard', () => {
   it('leaves other URLs alone', () => {
     const { t } = setup(() => jsonResponse({}));
     expect(t.mediaUrl({ ...stream, streamUrl: 'http://example.test/video.mp4' })).toBe('http://example.test/video.mp4');
+  });
+
+  it('a clipboard that refuses is CLIPBOARD_FAILED', async () => {
+    const t = new HttpTransport({
+      fetch: async () => jsonResponse({}),
+      writeClipboard: async () => {
+        throw new DOMException('Document is not focused.', 'NotAllowedError');
+      },
+    });
+    const err = await t.copyStreamUrl(stream).catch((e) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.code).toBe('CLIPBOARD_FAILED');
+    expect(err.message).toContain('Document is not focused.');
   });
 
   it('copies the media URL to the clipboard', async () => {

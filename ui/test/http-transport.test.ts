@@ -9,14 +9,14 @@ function jsonResponse(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
 }
 
-function setup(reply: (call: Call) => Response | Promise<Response>, opts: { pageOrigin?: string } = {}) {
+function setup(reply: (call: Call) => Response | Promise<Response>) {
   const calls: Call[] = [];
   const fetch = vi.fn(async (url: string, init: RequestInit = {}) => {
     const call = { url, init };
     calls.push(call);
     return reply(call);
   });
-  const t = new HttpTransport({ fetch, pageOrigin: opts.pageOrigin ?? 'http://127.0.0.1:3001' });
+  const t = new HttpTransport({ fetch });
   return { t, calls, fetch };
 }
 
@@ -158,20 +158,7 @@ describe('HttpTransport errors', () => {
   });
 });
 
-describe('HttpTransport media URLs and clipboard', () => {
-  it('re-roots stream URLs on the page origin', () => {
-    const { t } = setup(() => jsonResponse({}), { pageOrigin: 'http://192.168.1.5:3001' });
-    expect(t.mediaUrl(stream)).toBe(`http://192.168.1.5:3001/api/stream/${HASH}`);
-    expect(t.mediaUrl({ ...stream, streamUrl: `http://127.0.0.1:3001/api/stream/${HASH}/2` })).toBe(
-      `http://192.168.1.5:3001/api/stream/${HASH}/2`,
-    );
-  });
-
-  it('leaves other URLs alone', () => {
-    const { t } = setup(() => jsonResponse({}));
-    expect(t.mediaUrl({ ...stream, streamUrl: 'http://example.test/video.mp4' })).toBe('http://example.test/video.mp4');
-  });
-
+describe('HttpTransport clipboard', () => {
   it('a clipboard that refuses is CLIPBOARD_FAILED', async () => {
     const t = new HttpTransport({
       fetch: async () => jsonResponse({}),
@@ -185,14 +172,15 @@ describe('HttpTransport media URLs and clipboard', () => {
     expect(err.message).toContain('Document is not focused.');
   });
 
-  it('copies the media URL to the clipboard', async () => {
+  it("copies the server's streamUrl as it is: the server built it for this client", async () => {
     const written: string[] = [];
     const t = new HttpTransport({
-      pageOrigin: 'http://localhost:3001',
       fetch: async () => jsonResponse({}),
       writeClipboard: async (s) => void written.push(s),
     });
-    await t.copyStreamUrl(stream);
-    expect(written).toEqual([`http://localhost:3001/api/stream/${HASH}`]);
+    await t.copyStreamUrl({ ...stream, streamUrl: `http://192.168.1.5:3001/api/stream/${HASH}` });
+    // Behind a proxy with PUBLIC_URL and a path prefix.
+    await t.copyStreamUrl({ ...stream, streamUrl: `https://tv.example.org/cinema/api/stream/${HASH}/2` });
+    expect(written).toEqual([`http://192.168.1.5:3001/api/stream/${HASH}`, `https://tv.example.org/cinema/api/stream/${HASH}/2`]);
   });
 });

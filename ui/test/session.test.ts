@@ -44,7 +44,7 @@ function deferred<T>() {
 }
 
 function fakeTransport(overrides: Partial<Transport> = {}): Transport {
-  const t = new HttpTransport({ fetch: async () => new Response('{}'), pageOrigin: 'http://127.0.0.1:3001' });
+  const t = new HttpTransport({ fetch: async () => new Response('{}') });
   return Object.assign(t, overrides);
 }
 
@@ -77,6 +77,7 @@ describe('PlayerSession', () => {
     prep.resolve(info());
     await vi.advanceTimersByTimeAsync(1000);
     expect(s.phase).toBe('ready');
+    // The server's streamUrl, as it is.
     expect(s.src).toBe(`http://127.0.0.1:3001/api/stream/${HASH}`);
     expect(s.title).toBe('Show S01');
     expect(streamStatus).toHaveBeenLastCalledWith(HASH, 0);

@@ -87,7 +87,9 @@ export class PlayerSession {
       this.stream = stream;
       this.infoHash = stream.infoHash.toLowerCase();
       this.title = stream.name || this.title;
-      this.src = this.transport.mediaUrl(stream);
+      // The server built this URL for where this client reaches it (Host, or a trusted
+      // proxy's forwarding headers, or its public URL): the page uses it as it is.
+      this.src = stream.streamUrl;
       this.phase = 'ready';
       void this.poll();
     } catch (err) {

@@ -23,8 +23,6 @@ export interface HttpTransportOptions {
   fetch?: FetchFn;
   /** Where `copyStreamUrl` writes; defaults to navigator.clipboard. */
   writeClipboard?: (text: string) => Promise<void>;
-  /** The page's origin, used to make stream URLs same-origin. */
-  pageOrigin?: string;
 }
 
 /** Talks to the headless server's `/api` with fetch (the UI served at `/`). */
@@ -34,7 +32,6 @@ export class HttpTransport implements Transport {
   private readonly base: string;
   private readonly fetchFn: FetchFn;
   private readonly writeClipboard: (text: string) => Promise<void>;
-  private readonly pageOrigin: string | undefined;
 
   constructor(opts: HttpTransportOptions = {}) {
     this.base = (opts.baseUrl ?? '').replace(/\/+$/, '');
@@ -48,7 +45,6 @@ export class HttpTransport implements Transport {
         }
         await globalThis.navigator.clipboard.writeText(text);
       });
-    this.pageOrigin = opts.pageOrigin ?? globalThis.location?.origin;
   }
 
   /**
@@ -115,26 +111,9 @@ export class HttpTransport implements Transport {
     await this.request<Stopped>('DELETE', `/api/stream/${encodeURIComponent(infoHash)}`);
   }
 
-  /**
-   * The server reports `http://127.0.0.1:<port>/api/stream/...`; a browser that
-   * reached the server under another name (LAN address, localhost) must use its own
-   * origin, so media paths are re-rooted on the page's origin.
-   */
-  mediaUrl(stream: StreamReady): string {
-    const origin = this.base || this.pageOrigin;
-    if (!origin) return stream.streamUrl;
-    try {
-      const u = new URL(stream.streamUrl, origin);
-      if (!u.pathname.startsWith('/api/stream/')) return u.href;
-      return new URL(u.pathname + u.search, origin.endsWith('/') ? origin : origin + '/').href;
-    } catch {
-      return stream.streamUrl;
-    }
-  }
-
   async copyStreamUrl(stream: StreamReady): Promise<void> {
     try {
-      await this.writeClipboard(this.mediaUrl(stream));
+      await this.writeClipboard(stream.streamUrl);
     } catch (err) {
       throw new ApiError('CLIPBOARD_FAILED', `Could not copy: ${err instanceof Error ? err.message : String(err)}`);
     }

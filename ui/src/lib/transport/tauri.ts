@@ -87,10 +87,6 @@ export class TauriTransport implements Transport {
     await this.call('stop_stream', { infoHash });
   }
 
-  mediaUrl(stream: StreamReady): string {
-    return stream.streamUrl;
-  }
-
   async copyStreamUrl(stream: StreamReady): Promise<void> {
     await this.call('copy_stream_url', { infoHash: stream.infoHash, fileIndex: stream.fileIndex });
   }

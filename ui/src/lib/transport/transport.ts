@@ -26,8 +26,7 @@ export interface Transport {
   streamStatus(infoHash: string, fileIndex?: number): Promise<StreamStatus>;
   listStreams(): Promise<StreamReady[]>;
   stopStream(infoHash: string): Promise<void>;
-  /** Resolves to the URL a `<video>` in this page should load. */
-  mediaUrl(stream: StreamReady): string;
+  /** Puts `stream.streamUrl` on the clipboard. */
   copyStreamUrl(stream: StreamReady): Promise<void>;
   openInPlayer(stream: StreamReady, player: Player): Promise<void>;
 

@@ -7,13 +7,15 @@
 use std::sync::Arc;
 
 use cinemahalal_engine::StreamStatus;
-use cinemahalal_search::{ProviderConfig, SearchResponse};
-use cinemahalal_server::api::{
+use cinemahalal_search::{Provider, SearchResponse};
+use cinemahalal_server::wire::{
     Health, ProviderList, ProviderTest, ProviderTestResult, SearchRequest, Stopped, StreamList,
     StreamReady, StreamRequest,
 };
 use cinemahalal_server::{Api, ApiError, ErrorCode};
+use serde::Deserialize;
 use tauri::{AppHandle, Runtime, State};
+use ts_rs::TS;
 
 /// What every command shares.
 pub struct Desktop {
@@ -74,7 +76,7 @@ pub fn list_providers(state: State<'_, Desktop>) -> Result<ProviderList> {
 #[tauri::command]
 pub fn save_providers(
     state: State<'_, Desktop>,
-    providers: Vec<ProviderConfig>,
+    providers: Vec<Provider>,
 ) -> Result<ProviderList> {
     state.api.save_providers(ProviderList { providers })
 }
@@ -82,7 +84,7 @@ pub fn save_providers(
 #[tauri::command]
 pub async fn test_provider(
     state: State<'_, Desktop>,
-    provider: ProviderConfig,
+    provider: Provider,
 ) -> Result<ProviderTestResult> {
     state.api.test_provider(ProviderTest { provider }).await
 }
@@ -94,9 +96,8 @@ pub async fn open_in_player<R: Runtime>(
     state: State<'_, Desktop>,
     info_hash: String,
     file_index: Option<usize>,
-    player: String,
+    player: Player,
 ) -> Result<()> {
-    let player = Player::parse(&player)?;
     let url = state
         .api
         .stream_url(&info_hash, file_index, &state.base_url)?;
@@ -118,15 +119,17 @@ pub fn copy_stream_url<R: Runtime>(
         .stream_url(&info_hash, file_index, &state.base_url)?;
     app.clipboard().write_text(url.clone()).map_err(|e| {
         ApiError::new(
-            ErrorCode::StreamFailed,
+            ErrorCode::ClipboardFailed,
             format!("could not write to the clipboard: {e}"),
         )
     })?;
     Ok(url)
 }
 
-/// The external players `open_in_player` knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The external players `open_in_player` knows; any other name is refused by the
+/// command's argument parsing, before anything runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
 pub enum Player {
     /// Whatever the system opens http URLs with.
     Default,
@@ -135,18 +138,6 @@ pub enum Player {
 }
 
 impl Player {
-    pub fn parse(name: &str) -> Result<Player> {
-        match name {
-            "default" => Ok(Player::Default),
-            "vlc" => Ok(Player::Vlc),
-            "mpv" => Ok(Player::Mpv),
-            other => Err(ApiError::new(
-                ErrorCode::InvalidRequest,
-                format!("unknown player {other:?}: use \"default\", \"vlc\" or \"mpv\""),
-            )),
-        }
-    }
-
     /// The program and its arguments; the URL is one argument, never parsed by a shell.
     pub fn program(self, url: &str) -> Option<(&'static str, Vec<String>)> {
         match self {
@@ -161,7 +152,7 @@ impl Player {
 
     fn launch<R: Runtime>(self, app: &AppHandle<R>, url: &str) -> Result<()> {
         let failed = |what: &str, e: &dyn std::fmt::Display| {
-            ApiError::new(ErrorCode::StreamFailed, format!("{what}: {e}"))
+            ApiError::new(ErrorCode::PlayerFailed, format!("{what}: {e}"))
         };
         let Some((program, args)) = self.program(url) else {
             return open::that_detached(url)
@@ -200,11 +191,12 @@ mod tests {
 
     #[test]
     fn players_parse_and_pass_the_url_as_one_argument() {
-        assert_eq!(Player::parse("default").unwrap(), Player::Default);
-        assert_eq!(Player::parse("vlc").unwrap(), Player::Vlc);
-        assert_eq!(Player::parse("mpv").unwrap(), Player::Mpv);
-        let err = Player::parse("sh -c reboot").unwrap_err();
-        assert_eq!(err.code, ErrorCode::InvalidRequest);
+        let parse = |name: &str| serde_json::from_value::<Player>(serde_json::json!(name));
+        assert_eq!(parse("default").unwrap(), Player::Default);
+        assert_eq!(parse("vlc").unwrap(), Player::Vlc);
+        assert_eq!(parse("mpv").unwrap(), Player::Mpv);
+        assert!(parse("sh -c reboot").is_err());
+        assert!(parse("VLC").is_err());
 
         let url = "http://127.0.0.1:3001/api/stream/abc";
         assert_eq!(Player::Default.program(url), None);
@@ -215,13 +207,5 @@ mod tests {
         let (program, args) = Player::Mpv.program(url).unwrap();
         assert_eq!(program, "mpv");
         assert_eq!(args.last().unwrap(), url);
-    }
-
-    #[test]
-    fn errors_reach_the_page_in_the_api_shape() {
-        let json = serde_json::to_value(Player::parse("x").unwrap_err()).unwrap();
-        assert_eq!(json["status"], "ERROR");
-        assert_eq!(json["code"], "INVALID_REQUEST");
-        assert!(json["message"].as_str().unwrap().contains("unknown player"));
     }
 }

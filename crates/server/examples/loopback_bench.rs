@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use cinemahalal_engine::{Engine, EngineConfig};
 use cinemahalal_server::Api;
 use cinemahalal_server::http::AppState;
-use cinemahalal_swarm::{Seeder, SeederOptions};
+use cinemahalal_testkit::{Seeder, SeederOptions};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

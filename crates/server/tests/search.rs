@@ -1,68 +1,13 @@
-//! `GET /api/search` and the provider settings, against a local Torznab fixture, and
-//! one path from a search result to the first byte of the stream.
+//! `GET /api/search` and the provider settings, against the test kit's Torznab indexers,
+//! and one path from a search result to the first byte of the stream.
 
 mod common;
 
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-
-use axum::extract::{Query, State};
-use axum::http::StatusCode as AxumStatus;
-use axum::response::IntoResponse;
 use cinemahalal_server::search::SearchSetup;
+use cinemahalal_testkit::search::{JACKETT_KEY, Release, Upstream};
 use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
-
-/// A Jackett-like Torznab endpoint answering with the given items, or failing.
-#[derive(Clone)]
-struct Indexer {
-    items: Arc<Mutex<Vec<(String, String, u32)>>>,
-    fail: bool,
-}
-
-async fn torznab(
-    State(ix): State<Indexer>,
-    Query(q): Query<std::collections::HashMap<String, String>>,
-) -> axum::response::Response {
-    if ix.fail {
-        return (AxumStatus::INTERNAL_SERVER_ERROR, "indexer exploded").into_response();
-    }
-    assert_eq!(q.get("apikey").map(String::as_str), Some("k3y"));
-    let items: String = ix
-        .items
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|(title, magnet, seeders)| {
-            format!(
-                r#"<item><title>{title}</title><size>1048576</size><link>{magnet}</link>
-                <torznab:attr name="seeders" value="{seeders}"/><torznab:attr name="peers" value="{}"/>
-                <torznab:attr name="magneturl" value="{magnet}"/></item>"#,
-                seeders + 2
-            )
-            .replace('&', "&amp;")
-        })
-        .collect();
-    let body = format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" xmlns:torznab="http://torznab.com/schemas/2015/feed"><channel><title>fixture</title>{items}</channel></rss>"#
-    );
-    ([("content-type", "application/rss+xml")], body).into_response()
-}
-
-async fn start_indexer(items: Vec<(String, String, u32)>, fail: bool) -> SocketAddr {
-    let ix = Indexer {
-        items: Arc::new(Mutex::new(items)),
-        fail,
-    };
-    let app = axum::Router::new()
-        .route("/api", axum::routing::get(torznab))
-        .with_state(ix);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    addr
-}
 
 fn providers_file(dir: &std::path::Path, providers: serde_json::Value) -> std::path::PathBuf {
     let path = dir.join("search.toml");
@@ -85,25 +30,25 @@ async fn search_result_plays_to_the_first_byte_scenario() {
     )
     .await
     .unwrap();
-    let good = start_indexer(
+    let upstream = Upstream::start().await;
+    let good = upstream.add_indexer(
+        "good",
         vec![
-            ("Night Film 1080p WEB-DL".into(), seeder.magnet(), 42),
-            (
-                "Night Film 720p BluRay".into(),
-                format!("magnet:?xt=urn:btih:{}", "12".repeat(20)),
+            Release::new("Night Film 1080p WEB-DL", &seeder.magnet(), 42),
+            Release::new(
+                "Night Film 720p BluRay",
+                &format!("magnet:?xt=urn:btih:{}", "12".repeat(20)),
                 7,
             ),
         ],
-        false,
-    )
-    .await;
-    let broken = start_indexer(vec![], true).await;
+    );
+    let broken = upstream.url("/torznab-500");
     let dir = tempfile::tempdir().unwrap();
     let file = providers_file(
         dir.path(),
         json!([
-            { "name": "Jackett", "kind": "torznab", "url": format!("http://{good}"), "apiKey": "k3y" },
-            { "name": "Broken", "kind": "torznab", "url": format!("http://{broken}"), "apiKey": "k3y" },
+            { "name": "Jackett", "kind": "torznab", "url": good, "apiKey": JACKETT_KEY },
+            { "name": "Broken", "kind": "torznab", "url": broken, "apiKey": JACKETT_KEY },
         ]),
     );
     let server = TestServer::start_full(
@@ -150,12 +95,13 @@ async fn search_errors_and_provider_settings() {
 }
 
 async fn search_errors_and_provider_settings_scenario() {
-    let broken = start_indexer(vec![], true).await;
+    let upstream = Upstream::start().await;
+    let broken = upstream.url("/torznab-500");
     let dir = tempfile::tempdir().unwrap();
     let file = providers_file(
         dir.path(),
         json!([
-            { "name": "Broken", "kind": "torznab", "url": format!("http://{broken}"), "apiKey": "k3y" },
+            { "name": "Broken", "kind": "torznab", "url": broken, "apiKey": JACKETT_KEY },
         ]),
     );
     let server = TestServer::start_full(
@@ -196,17 +142,16 @@ async fn search_errors_and_provider_settings_scenario() {
     // Settings: list, replace (saved to the file), test.
     let (_, list) = server.get_json("/api/providers").await;
     assert_eq!(list["providers"][0]["name"], "Broken");
-    let good = start_indexer(
-        vec![(
-            "Some Film 2160p".into(),
-            format!("magnet:?xt=urn:btih:{}", "34".repeat(20)),
+    let good = upstream.add_indexer(
+        "good",
+        vec![Release::new(
+            "Some Film 2160p",
+            &format!("magnet:?xt=urn:btih:{}", "34".repeat(20)),
             3,
         )],
-        false,
-    )
-    .await;
+    );
     let replacement = json!({ "providers": [
-        { "name": "Good", "kind": "torznab", "url": format!("http://{good}"), "apiKey": "k3y", "enabled": true },
+        { "name": "Good", "kind": "torznab", "url": good, "apiKey": JACKETT_KEY, "enabled": true },
     ]});
     let r = server
         .client
@@ -234,8 +179,16 @@ async fn search_errors_and_provider_settings_scenario() {
         r.json::<serde_json::Value>().await.unwrap(),
         json!({ "results": 1 })
     );
-    let r = server.client.post(server.url("/api/providers/test"))
-        .json(&json!({ "provider": { "name": "B", "kind": "torznab", "url": format!("http://{broken}"), "apiKey": "k3y" } })).send().await.unwrap();
+    let failing = json!({
+        "provider": { "name": "B", "kind": "torznab", "url": broken, "apiKey": JACKETT_KEY }
+    });
+    let r = server
+        .client
+        .post(server.url("/api/providers/test"))
+        .json(&failing)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_GATEWAY);
     // Bad settings are refused and change nothing.
     for bad in [

@@ -15,7 +15,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-pub use cinemahalal_swarm::{Seeder, SeederOptions};
+pub use cinemahalal_testkit::{Seeder, SeederOptions};
 
 /// Every test scenario runs under this limit, so a hang fails instead of stalling CI.
 pub const TEST_LIMIT: Duration = Duration::from_secs(120);

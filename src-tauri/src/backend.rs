@@ -157,9 +157,7 @@ mod tests {
 
     #[test]
     fn config_comes_from_the_environment_variables_of_the_headless_server() {
-        let config = config_from_args(["x"]).unwrap();
-        // No flags: defaults (or whatever the environment says) apply.
-        assert!(config.port == 3001 || std::env::var_os("PORT").is_some());
+        // The defaults themselves are the server crate's test (config.rs).
         let config = config_from_args(["x", "--no-dht", "--port", "0"]).unwrap();
         assert!(config.no_dht);
         assert_eq!(config.port, 0);

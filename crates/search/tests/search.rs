@@ -427,11 +427,9 @@ async fn slow_provider_times_out_while_others_answer() {
     .search(&imdb())
     .await
     .unwrap();
+    // The timeouts were waited for. No upper bound: that would measure the machine's load.
     let elapsed = started.elapsed();
-    assert!(
-        elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(5),
-        "{elapsed:?}"
-    );
+    assert!(elapsed >= Duration::from_millis(900), "{elapsed:?}");
     assert_eq!(hashes(&response), [HASH_IA]);
     assert_eq!(
         response.failed_providers,

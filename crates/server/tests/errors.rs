@@ -29,7 +29,6 @@ async fn metadata_timeout_for_a_hash_nobody_seeds_scenario() {
         started.elapsed() >= Duration::from_millis(1400),
         "answered before the timeout"
     );
-    assert!(started.elapsed() < Duration::from_secs(10));
     // A peer that answers but does not have the torrent: the same code, sooner.
     let other = Seeder::random(&[("other.mp4", 65536)], Default::default())
         .await

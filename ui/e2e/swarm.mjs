@@ -1,15 +1,16 @@
-// Helpers for the end-to-end test against the real headless server and a real local
-// swarm: child processes with bounded waits and log tails, a test clip made by ffmpeg, a
-// minimal HTTP BitTorrent tracker and a Stremio add-on fixture, all on 127.0.0.1.
+// Helpers for the end-to-end tests against the real binaries and a real local swarm
+// (the browser tests here and the desktop test in tests/desktop): child processes with
+// bounded waits and log tails, a test clip made by ffmpeg, a minimal HTTP BitTorrent
+// tracker and a Stremio add-on fixture, all on 127.0.0.1. Node built-ins only.
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { join, resolve } from 'node:path';
-import { UI_DIR } from './browser.mjs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const REPO_DIR = resolve(UI_DIR, '..');
-const TARGET_DIR = resolve(process.env.CARGO_TARGET_DIR ?? join(REPO_DIR, 'target'));
+export const REPO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const TARGET_DIR = resolve(process.env.CARGO_TARGET_DIR ?? join(REPO_DIR, 'target'));
 export const SERVER_BIN = process.env.CINEMAHALAL_SERVER_BIN ?? join(TARGET_DIR, 'debug', 'cinemahalal-server');
 export const SWARM_BIN = process.env.CINEMAHALAL_SWARM_BIN ?? join(TARGET_DIR, 'debug', 'cinemahalal-swarm');
 
@@ -83,18 +84,34 @@ export function pollStreamStatus(origin, infoHash, { every = 200 } = {}) {
 const live = new Set();
 // A crash of the test runner must not leave a server or seeder behind.
 process.on('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
+  for (const child of live) signalChild(child, 'SIGKILL');
 });
+
+/** Sends `sig` to the child, or to its whole process group if it has one. */
+function signalChild(child, sig) {
+  try {
+    if (child.group) process.kill(-child.pid, sig);
+    else child.kill(sig);
+  } catch {
+    // Already gone.
+  }
+}
 
 const ANSI = /\x1b\[[0-9;]*m/g;
 
 /**
  * Spawns `cmd` keeping the last lines of its output (`child.tail()`), and lets callers
- * wait for a line matching a pattern (`child.waitForLine(re, ms)`).
+ * wait for a line matching a pattern (`child.waitForLine(re, ms)`). Besides spawn's
+ * options: `logTo`, a writable stream that gets every line too; `group`, to run it in a
+ * process group of its own that stopChild (and the runner's exit) signals whole, for
+ * commands that start children of their own.
  */
-export function spawnLogged(name, cmd, args, opts = {}) {
-  if (!existsSync(cmd)) throw new Error(`${cmd} is missing: run \`cargo build -p cinemahalal-server -p cinemahalal-swarm\``);
-  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...opts });
+export function spawnLogged(name, cmd, args, { logTo, group = false, ...opts } = {}) {
+  if (!existsSync(cmd)) {
+    throw new Error(`${cmd} is missing: build the binaries (cargo build --workspace --all-targets) and install the tools (scripts/setup-debian.sh)`);
+  }
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...opts, detached: group });
+  child.group = group;
   live.add(child);
   const lines = [];
   const waiters = new Set();
@@ -108,6 +125,7 @@ export function spawnLogged(name, cmd, args, opts = {}) {
       for (const raw of parts) {
         const line = raw.replace(ANSI, '');
         lines.push(`[${name} ${stream}] ${line}`);
+        logTo?.write(`[${name} ${stream}] ${line}\n`);
         if (lines.length > 400) lines.shift();
         for (const w of waiters) w(line);
       }
@@ -115,10 +133,15 @@ export function spawnLogged(name, cmd, args, opts = {}) {
   };
   push('stdout');
   push('stderr');
+  let closed = false;
   child.on('exit', (code, signal) => {
     exited = { code, signal };
     live.delete(child);
     lines.push(`[${name}] exited code=${code} signal=${signal}`);
+  });
+  // Its last lines may arrive after 'exit': waiters give up once its output has closed.
+  child.on('close', () => {
+    closed = true;
     for (const w of waiters) w(null);
   });
   child.on('error', (err) => lines.push(`[${name}] spawn error: ${err.message}`));
@@ -139,7 +162,7 @@ export function spawnLogged(name, cmd, args, opts = {}) {
             resolveLine(m);
           }
         };
-        if (exited) return w(null);
+        if (closed) return w(null);
         waiters.add(w);
       }),
       ms,
@@ -148,18 +171,24 @@ export function spawnLogged(name, cmd, args, opts = {}) {
   return child;
 }
 
-/** SIGTERM (or closing stdin when `viaStdin`), then SIGKILL after `graceMs`. */
+/**
+ * SIGTERM (or closing stdin when `viaStdin`), then SIGKILL after `graceMs`. A process
+ * group is signalled whole, and what is left of it once its leader is gone is killed.
+ */
 export async function stopChild(child, { graceMs = 8000, viaStdin = false } = {}) {
-  if (!child || child.exited() || child.exitCode !== null) return;
-  const done = new Promise((r) => child.once('exit', r));
-  if (viaStdin) child.stdin.end();
-  else child.kill('SIGTERM');
-  try {
-    await withTimeout(done, graceMs, `${child.spawnfile} to exit`);
-  } catch {
-    child.kill('SIGKILL');
-    await withTimeout(done, 5000, `${child.spawnfile} to die`).catch(() => {});
+  if (!child) return;
+  if (!child.exited() && child.exitCode === null) {
+    const done = new Promise((r) => child.once('exit', r));
+    if (viaStdin) child.stdin.end();
+    else signalChild(child, 'SIGTERM');
+    try {
+      await withTimeout(done, graceMs, `${child.spawnfile} to exit`);
+    } catch {
+      signalChild(child, 'SIGKILL');
+      await withTimeout(done, 5000, `${child.spawnfile} to die`).catch(() => {});
+    }
   }
+  if (child.group) signalChild(child, 'SIGKILL');
 }
 
 /** A `seconds` long H.264/AAC MP4 (about 265 kB per second: noise keeps the bitrate up) at `path`. */

@@ -13,6 +13,7 @@ packages=(
   chromium                 # browser end-to-end tests (Debian's build, never a downloaded one)
   ffmpeg                   # makes the test video
   nginx-light              # the reverse-proxy deployment test
+  systemd                  # systemd-analyze verifies deploy/cinemahalal-server.service
   nodejs npm               # builds the web UI
 )
 missing=()

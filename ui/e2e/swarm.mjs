@@ -1,18 +1,19 @@
-// Helpers for the end-to-end test against the real headless server and a real local
-// swarm: child processes with bounded waits and log tails, a test clip made by ffmpeg, a
-// minimal HTTP BitTorrent tracker and a Stremio add-on fixture, all on 127.0.0.1.
+// Helpers for the end-to-end tests against the real binaries and a real local swarm
+// (the browser tests here and the desktop test in tests/desktop): child processes with
+// bounded waits and log tails, a test clip made by ffmpeg, a minimal HTTP BitTorrent
+// tracker and a Stremio add-on fixture, all on 127.0.0.1. Node built-ins only.
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { join, resolve } from 'node:path';
-import { UI_DIR } from './browser.mjs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** @typedef {import('../src/lib/contract').ApiError} ApiError */
 /** @typedef {import('../src/lib/contract').StreamStatus} StreamStatus */
 
-export const REPO_DIR = resolve(UI_DIR, '..');
-const TARGET_DIR = resolve(process.env.CARGO_TARGET_DIR ?? join(REPO_DIR, 'target'));
+export const REPO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const TARGET_DIR = resolve(process.env.CARGO_TARGET_DIR ?? join(REPO_DIR, 'target'));
 export const SERVER_BIN = process.env.CINEMAHALAL_SERVER_BIN ?? join(TARGET_DIR, 'debug', 'cinemahalal-server');
 export const SWARM_BIN = process.env.CINEMAHALAL_SWARM_BIN ?? join(TARGET_DIR, 'debug', 'cinemahalal-swarm');
 
@@ -116,22 +117,45 @@ export function pollStreamStatus(origin, infoHash, { every = 200 } = {}) {
 const live = new Set();
 // A crash of the test runner must not leave a server or seeder behind.
 process.on('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
+  for (const child of live) signalChild(child, 'SIGKILL');
 });
+
+/** Children started in a process group of their own (`spawnLogged`'s `group`). */
+const grouped = new WeakSet();
+
+/**
+ * Sends `sig` to the child, or to its whole process group if it has one.
+ * @param {import('node:child_process').ChildProcess} child
+ * @param {NodeJS.Signals} sig
+ */
+function signalChild(child, sig) {
+  try {
+    if (grouped.has(child) && child.pid !== undefined) process.kill(-child.pid, sig);
+    else child.kill(sig);
+  } catch {
+    // Already gone.
+  }
+}
 
 const ANSI = /\x1b\[[0-9;]*m/g;
 
 /**
  * Spawns `cmd` keeping the last lines of its output (`child.tail()`), and lets callers
- * wait for a line matching a pattern (`child.waitForLine(re, ms)`).
+ * wait for a line matching a pattern (`child.waitForLine(re, ms)`). Besides spawn's
+ * options: `logTo`, a writable stream that gets every line too; `group`, to run it in a
+ * process group of its own that stopChild (and the runner's exit) signals whole, for
+ * commands that start children of their own.
  * @param {string} name
  * @param {string} cmd
  * @param {string[]} args
- * @param {import('node:child_process').SpawnOptions} [opts]
+ * @param {import('node:child_process').SpawnOptions & { logTo?: NodeJS.WritableStream, group?: boolean }} [opts]
  */
-export function spawnLogged(name, cmd, args, opts = {}) {
-  if (!existsSync(cmd)) throw new Error(`${cmd} is missing: run \`cargo build -p cinemahalal-server -p cinemahalal-swarm\``);
-  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...opts });
+export function spawnLogged(name, cmd, args, { logTo, group = false, ...opts } = {}) {
+  if (!existsSync(cmd)) {
+    throw new Error(`${cmd} is missing: build the binaries (cargo build --workspace --all-targets) and install the tools (scripts/setup-debian.sh)`);
+  }
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...opts, detached: group });
+  if (group) grouped.add(child);
   live.add(child);
   /** @type {string[]} */
   const lines = [];
@@ -150,6 +174,7 @@ export function spawnLogged(name, cmd, args, opts = {}) {
       for (const raw of parts) {
         const line = raw.replace(ANSI, '');
         lines.push(`[${name} ${stream}] ${line}`);
+        logTo?.write(`[${name} ${stream}] ${line}\n`);
         if (lines.length > 400) lines.shift();
         for (const w of waiters) w(line);
       }
@@ -157,10 +182,15 @@ export function spawnLogged(name, cmd, args, opts = {}) {
   };
   push('stdout');
   push('stderr');
+  let closed = false;
   child.on('exit', (code, signal) => {
     exited = { code, signal };
     live.delete(child);
     lines.push(`[${name}] exited code=${code} signal=${signal}`);
+  });
+  // Its last lines may arrive after 'exit': waiters give up once its output has closed.
+  child.on('close', () => {
+    closed = true;
     for (const w of waiters) w(null);
   });
   child.on('error', (err) => lines.push(`[${name}] spawn error: ${err.message}`));
@@ -186,7 +216,7 @@ export function spawnLogged(name, cmd, args, opts = {}) {
             resolveLine(m);
           }
         };
-        if (exited) return w(null);
+        if (closed) return w(null);
         waiters.add(w);
       }),
       ms,
@@ -213,6 +243,7 @@ export async function stopChild(child, { graceMs = 8000, viaStdin = false } = {}
     child.kill('SIGKILL');
     await withTimeout(done, 5000, `${child.spawnfile} to die`).catch(() => {});
   }
+  if (grouped.has(child)) signalChild(child, 'SIGKILL');
 }
 
 /**

@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use cinemahalal_server::{Settings, start};
-use cinemahalal_swarm::{Seeder, SeederOptions};
+use cinemahalal_testkit::{Seeder, SeederOptions};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

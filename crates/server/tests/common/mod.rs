@@ -13,10 +13,18 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-pub use cinemahalal_swarm::{Seeder, SeederOptions};
+pub use cinemahalal_testkit::{Seeder, SeederOptions};
 
-/// Every test body runs under this limit, so a hang fails instead of stalling CI.
+/// Every test scenario runs under this limit, so a hang fails instead of stalling CI.
 pub const TEST_LIMIT: Duration = Duration::from_secs(120);
+
+/// Runs a test's scenario under [`TEST_LIMIT`]. Scenarios are `async fn`s of their own
+/// rather than blocks inside this call, so that rustfmt formats them.
+pub async fn bounded(scenario: impl Future<Output = ()>) {
+    if tokio::time::timeout(TEST_LIMIT, scenario).await.is_err() {
+        panic!("the test did not finish within {TEST_LIMIT:?}");
+    }
+}
 
 /// What a test server takes besides the engine's settings.
 #[derive(Default)]

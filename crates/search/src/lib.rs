@@ -24,7 +24,10 @@
 //! - [`query`]: [`SearchQuery`] and [`ImdbId`], validated from the request's parameters.
 //! - [`result`]: [`SearchResult`] and [`SearchResponse`], what the API returns, and the merge.
 //! - [`quality`]: [`Quality`], resolution and release source parsed from a torrent's name.
-//! - [`config`]: [`SearchConfig`] and [`ProviderConfig`]: the TOML file and environment overrides.
+//! - [`config`]: the providers file, one module per concept: `provider_config`
+//!   ([`ProviderConfig`] and [`ProviderKind`]: one entry, its defaults and validation),
+//!   `file` ([`SearchConfig`]: `search.toml` read, written and edited), `env` (the
+//!   `CINEMAHALAL_*` overrides).
 //! - [`error`]: [`SearchError`], [`ProviderFailure`] and [`ConfigError`].
 //! - `providers` (private): one module per protocol: `archive`, `torznab`, `stremio`.
 //! - `http` (private): size-bounded GET requests that never leak an API key into errors.

@@ -23,7 +23,7 @@
 //! - [`search`]: [`Search`], running the providers and merging their answers; [`test_provider`].
 //! - [`query`]: [`SearchQuery`] and [`ImdbId`], validated from the request's parameters.
 //! - [`result`]: [`SearchResult`] and [`SearchResponse`], what the API returns, and the merge.
-//! - [`quality`]: [`Quality`], resolution and release source parsed from a torrent's name.
+//! - [`quality`]: [`Quality`], the [`Resolution`] and [`ReleaseSource`] parsed from a torrent's name.
 //! - [`config`]: the providers file, one module per concept: `provider_config`
 //!   ([`ProviderConfig`] and [`ProviderKind`]: one entry, its defaults and validation),
 //!   `file` ([`SearchConfig`]: `search.toml` read, written and edited), `env` (the
@@ -46,7 +46,7 @@ pub mod search;
 pub use config::{ProviderConfig, ProviderKind, SearchConfig};
 pub use error::{ConfigError, ProviderFailure, SearchError};
 pub use http::MAX_BODY_BYTES;
-pub use quality::{Quality, Resolution, Source};
+pub use quality::{Quality, ReleaseSource, Resolution};
 pub use query::{ImdbId, SearchQuery};
 pub use result::{SearchResponse, SearchResult};
 pub use search::{Search, test_provider};

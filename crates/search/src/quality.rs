@@ -11,14 +11,16 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// What a name says about a release. Serialized as `{"resolution": "1080p"|null, "source": "WEB-DL"|null}`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 pub struct Quality {
     pub resolution: Option<Resolution>,
     pub source: Option<ReleaseSource>,
 }
 
 /// Vertical resolution. `4K`/`UHD` count as 2160p, `1080i` as 1080p.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS,
+)]
 pub enum Resolution {
     #[serde(rename = "480p")]
     P480,
@@ -49,7 +51,7 @@ impl fmt::Display for Resolution {
 
 /// Where a release was taken from (`quality.source` in JSON). Not the engine's `Source`,
 /// which is where a stream comes from (a magnet link, an info hash, a .torrent file).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 pub enum ReleaseSource {
     /// Blu-ray discs and their rips and remuxes (BluRay, BDRip, BRRip, Remux).
     #[serde(rename = "BluRay")]

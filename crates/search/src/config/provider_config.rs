@@ -17,7 +17,7 @@ pub const ARCHIVE_URL: &str = "https://archive.org";
 pub const ARCHIVE_NAME: &str = "Internet Archive";
 
 /// Which protocol a provider speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum ProviderKind {
     /// The Internet Archive's advancedsearch and metadata APIs.

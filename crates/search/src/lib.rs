@@ -28,6 +28,8 @@
 //!   ([`ProviderConfig`] and [`ProviderKind`]: one entry, its defaults and validation),
 //!   `file` ([`SearchConfig`]: `search.toml` read, written and edited), `env` (the
 //!   `CINEMAHALAL_*` overrides).
+//! - [`provider`]: [`Provider`], a provider as the API shows and takes it (no API key
+//!   out, the saved key kept in), and its conversions to and from [`ProviderConfig`].
 //! - [`error`]: [`SearchError`], [`ProviderFailure`] and [`ConfigError`].
 //! - `providers` (private): one module per protocol: `archive`, `torznab`, `stremio`.
 //! - `http` (private): size-bounded GET requests that never leak an API key into errors.
@@ -37,6 +39,7 @@ pub mod config;
 pub mod error;
 mod http;
 mod magnet;
+pub mod provider;
 mod providers;
 pub mod quality;
 pub mod query;
@@ -46,6 +49,7 @@ pub mod search;
 pub use config::{ProviderConfig, ProviderKind, SearchConfig};
 pub use error::{ConfigError, ProviderFailure, SearchError};
 pub use http::MAX_BODY_BYTES;
+pub use provider::Provider;
 pub use quality::{Quality, ReleaseSource, Resolution};
 pub use query::{ImdbId, SearchQuery};
 pub use result::{SearchResponse, SearchResult};

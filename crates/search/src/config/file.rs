@@ -112,6 +112,11 @@ impl SearchConfig {
         Some(self.providers.remove(at))
     }
 
+    /// The provider of that name (case-insensitive, surrounding spaces aside).
+    pub fn provider(&self, name: &str) -> Option<&ProviderConfig> {
+        self.find(name).map(|at| &self.providers[at])
+    }
+
     fn find(&self, name: &str) -> Option<usize> {
         let name = name.trim();
         self.providers

@@ -31,6 +31,8 @@
 //!   adding and removing providers.
 //! - `env`: the `CINEMAHALAL_*` variables ([`ENV_ARCHIVE`] and the others) and
 //!   [`SearchConfig::with_env_overrides`].
+//!
+//! The API never shows these types: it shows [`crate::Provider`], which has no API key.
 
 mod env;
 mod file;

@@ -29,7 +29,7 @@ pub enum ProviderKind {
 }
 
 /// One provider as the file holds it: `{name, kind, url, apiKey?, enabled, timeoutSecs?}`,
-/// camelCase.
+/// camelCase. It holds the API key, so the API shows [`crate::Provider`] instead.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProviderConfig {

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use cinemahalal_engine::StreamStatus;
-use cinemahalal_search::{ProviderConfig, SearchResponse};
+use cinemahalal_search::{Provider, SearchResponse};
 use cinemahalal_server::api::{
     Health, ProviderList, ProviderTest, ProviderTestResult, SearchRequest, Stopped, StreamList,
     StreamReady, StreamRequest,
@@ -72,17 +72,14 @@ pub fn list_providers(state: State<'_, Desktop>) -> Result<ProviderList> {
 }
 
 #[tauri::command]
-pub fn save_providers(
-    state: State<'_, Desktop>,
-    providers: Vec<ProviderConfig>,
-) -> Result<ProviderList> {
+pub fn save_providers(state: State<'_, Desktop>, providers: Vec<Provider>) -> Result<ProviderList> {
     state.api.save_providers(ProviderList { providers })
 }
 
 #[tauri::command]
 pub async fn test_provider(
     state: State<'_, Desktop>,
-    provider: ProviderConfig,
+    provider: Provider,
 ) -> Result<ProviderTestResult> {
     state.api.test_provider(ProviderTest { provider }).await
 }

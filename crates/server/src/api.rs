@@ -8,7 +8,7 @@ use std::time::Instant;
 use cinemahalal_engine::{
     Engine, EngineError, InfoHash, Source, StreamInfo, StreamReader, StreamStatus,
 };
-use cinemahalal_search::{ProviderConfig, SearchError, SearchQuery, SearchResponse};
+use cinemahalal_search::{Provider, SearchError, SearchQuery, SearchResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ErrorCode};
@@ -69,18 +69,19 @@ pub struct SearchRequest {
     pub imdb_id: Option<String>,
 }
 
-/// The search providers, as the settings screen shows and saves them.
+/// The search providers, as the settings screen shows and saves them: never with their
+/// API keys (see [`Provider`]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProviderList {
-    pub providers: Vec<ProviderConfig>,
+    pub providers: Vec<Provider>,
 }
 
-/// Body of `POST /api/providers/test`.
+/// Body of `POST /api/providers/test`. Without `apiKey`, the saved provider's key is used.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProviderTest {
-    pub provider: ProviderConfig,
+    pub provider: Provider,
 }
 
 /// How many results a provider's test search found.
@@ -203,15 +204,17 @@ impl Api {
         })
     }
 
-    /// Runs a small search against one provider, enabled or not.
+    /// Runs a small search against one provider, enabled or not; without an `apiKey`, with
+    /// the key saved for the provider of that name.
     pub async fn test_provider(&self, test: ProviderTest) -> Result<ProviderTestResult, ApiError> {
-        test.provider
+        let provider = self.search.with_saved_key(test.provider);
+        provider
             .validate()
             .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.to_string()))?;
-        match cinemahalal_search::test_provider(&test.provider).await {
+        match cinemahalal_search::test_provider(&provider).await {
             Ok(results) => Ok(ProviderTestResult { results }),
             Err(reason) => Err(SearchError::AllProvidersFailed(vec![
-                cinemahalal_search::ProviderFailure::new(test.provider.name.clone(), reason),
+                cinemahalal_search::ProviderFailure::new(provider.name.clone(), reason),
             ])
             .into()),
         }

@@ -28,6 +28,8 @@ pub enum ErrorCode {
     NotFound,
     /// A path that exists, with another method. 405.
     MethodNotAllowed,
+    /// The settings could not be saved (the search providers file). 500.
+    SettingsFailed,
 }
 
 impl ErrorCode {
@@ -44,6 +46,7 @@ impl ErrorCode {
             ErrorCode::RangeNotSatisfiable => 416,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::SettingsFailed => 500,
         }
     }
 }

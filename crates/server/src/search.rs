@@ -61,14 +61,14 @@ impl SearchState {
 
     /// Replaces the providers: validated, written to the file, and searched from now on.
     /// A provider sent without `apiKey` keeps the key the file holds for it (see
-    /// [`Provider::into_config`]).
+    /// [`Provider::into_config`]). A failed write changes nothing and is `SETTINGS_FAILED`.
     pub(crate) fn save(&self, providers: Vec<Provider>) -> Result<Vec<Provider>, ApiError> {
         let config = SearchConfig::from_wire(providers, &self.current.read().unwrap().0)
             .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.to_string()))?;
         if let Some(path) = &self.setup.file {
             config.save(path).map_err(|e| {
                 ApiError::new(
-                    ErrorCode::StreamFailed,
+                    ErrorCode::SettingsFailed,
                     format!("saving the providers: {e}"),
                 )
             })?;
@@ -99,6 +99,8 @@ fn effective(setup: &SearchSetup, config: SearchConfig) -> SearchConfig {
 
 #[cfg(test)]
 mod tests {
+    use cinemahalal_search::ProviderKind;
+
     use super::*;
 
     const KEY: &str = "s3cret-key";
@@ -172,6 +174,43 @@ mod tests {
         };
         assert!(!state.save(vec![cleared]).unwrap()[0].has_api_key);
         assert_eq!(saved_key(&path), None);
+    }
+
+    #[test]
+    fn a_failed_write_is_settings_failed_and_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        // The file's directory is a regular file: the write cannot succeed.
+        let blocker = dir.path().join("not-a-directory");
+        std::fs::write(&blocker, "").unwrap();
+        let path = blocker.join("search.toml");
+        let state = SearchState::new(SearchSetup {
+            file: Some(path.clone()),
+            env_overrides: false,
+        });
+        let before = state.providers();
+
+        let stremio = Provider::from(&ProviderConfig::new(
+            "Torrentio",
+            ProviderKind::Stremio,
+            "https://torrentio.strem.fun/manifest.json",
+        ));
+        let error = state.save(vec![stremio]).unwrap_err();
+        assert_eq!(error.code, ErrorCode::SettingsFailed);
+        assert_eq!(error.code.http_status(), 500);
+        assert!(
+            error.message.contains("not-a-directory"),
+            "{}",
+            error.message
+        );
+        assert_eq!(
+            serde_json::to_value(&error).unwrap()["code"],
+            "SETTINGS_FAILED"
+        );
+        assert_eq!(state.providers(), before);
+        assert_eq!(
+            state.search().config().providers,
+            SearchConfig::default().providers
+        );
     }
 
     #[test]

@@ -280,3 +280,52 @@ async fn keys_stay_on_the_server() {
     assert!(!std::fs::read_to_string(&file).unwrap().contains("k3y"));
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failed_settings_write_is_settings_failed() {
+    tokio::time::timeout(TEST_LIMIT, failed_settings_write())
+        .await
+        .unwrap();
+}
+
+/// The providers file cannot be written (its directory is a regular file): 500
+/// `SETTINGS_FAILED`, not a stream failure, and the providers stay as they were.
+async fn failed_settings_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("not-a-directory");
+    std::fs::write(&blocker, "").unwrap();
+    let options = Options {
+        search: SearchSetup {
+            file: Some(blocker.join("search.toml")),
+            env_overrides: false,
+        },
+        ..Default::default()
+    };
+    let server = TestServer::start_full(|_| {}, options).await;
+    let (_, before) = server.get_json("/api/providers").await;
+
+    let list = json!({ "providers": [
+        { "name": "Torrentio", "kind": "stremio", "url": "https://torrentio.strem.fun/manifest.json" },
+    ]});
+    let r = server
+        .client
+        .put(server.url("/api/providers"))
+        .json(&list)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let body = r.json().await.unwrap();
+    assert_error(status, &body, 500, "SETTINGS_FAILED");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("not-a-directory"),
+        "{body}"
+    );
+    let (status, after) = server.get_json("/api/providers").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(after, before);
+    server.stop().await;
+}

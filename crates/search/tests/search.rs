@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use cinemahalal_search::{
-    ProviderConfig, ProviderFailure, ProviderKind, Quality, Resolution, Search, SearchConfig,
-    SearchError, SearchQuery, SearchResponse, SearchResult, Source, test_provider,
+    ProviderConfig, ProviderFailure, ProviderKind, Quality, ReleaseSource, Resolution, Search,
+    SearchConfig, SearchError, SearchQuery, SearchResponse, SearchResult, test_provider,
 };
 use cinemahalal_testkit::search::*;
 
@@ -208,7 +208,7 @@ async fn torznab_text_search_parses_jackett_feed() {
         a.quality,
         Quality {
             resolution: Some(Resolution::P1080),
-            source: Some(Source::BluRay)
+            source: Some(ReleaseSource::BluRay)
         }
     );
     assert_eq!(a.provider, "Jackett");
@@ -298,7 +298,7 @@ async fn stremio_imdb_search_reads_torrentio_streams() {
         c.quality,
         Quality {
             resolution: Some(Resolution::P2160),
-            source: Some(Source::BluRay)
+            source: Some(ReleaseSource::BluRay)
         }
     );
     assert!(c.magnet.contains("&tr=udp%3A%2F%2Ftracker.opentrackr.org%3A1337%2Fannounce&tr=http%3A%2F%2Ftracker.example.org%2Fannounce"), "{}", c.magnet);

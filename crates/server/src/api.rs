@@ -129,15 +129,17 @@ impl Api {
         })
     }
 
-    /// Runs a small search against one provider, enabled or not.
+    /// Runs a small search against one provider, enabled or not; without an `apiKey`, with
+    /// the key saved for the provider of that name.
     pub async fn test_provider(&self, test: ProviderTest) -> Result<ProviderTestResult, ApiError> {
-        test.provider
+        let provider = self.search.with_saved_key(test.provider);
+        provider
             .validate()
             .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.to_string()))?;
-        match cinemahalal_search::test_provider(&test.provider).await {
+        match cinemahalal_search::test_provider(&provider).await {
             Ok(results) => Ok(ProviderTestResult { results }),
             Err(reason) => Err(SearchError::AllProvidersFailed(vec![
-                cinemahalal_search::ProviderFailure::new(test.provider.name.clone(), reason),
+                cinemahalal_search::ProviderFailure::new(provider.name.clone(), reason),
             ])
             .into()),
         }

@@ -3,7 +3,7 @@
 //! are generated from these (see [`crate::contract`]); nothing else defines them.
 
 use cinemahalal_engine::{InfoHash, Source, StreamInfo};
-use cinemahalal_search::ProviderConfig;
+use cinemahalal_search::Provider;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -73,18 +73,19 @@ pub struct SearchRequest {
     pub imdb_id: Option<String>,
 }
 
-/// The search providers, as the settings screen shows and saves them.
+/// The search providers, as the settings screen shows and saves them: never with their
+/// API keys (see [`Provider`]).
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProviderList {
-    pub providers: Vec<ProviderConfig>,
+    pub providers: Vec<Provider>,
 }
 
-/// Body of `POST /api/providers/test`.
+/// Body of `POST /api/providers/test`. Without `apiKey`, the saved provider's key is used.
 #[derive(Debug, Clone, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProviderTest {
-    pub provider: ProviderConfig,
+    pub provider: Provider,
 }
 
 /// How many results a provider's test search found.

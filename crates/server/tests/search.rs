@@ -211,3 +211,148 @@ async fn search_errors_and_provider_settings_scenario() {
     assert_eq!(list["providers"][0]["name"], "Good");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn provider_keys_stay_on_the_server() {
+    tokio::time::timeout(TEST_LIMIT, keys_stay_on_the_server())
+        .await
+        .unwrap();
+}
+
+/// `GET /api/providers` never shows a saved key, only `hasApiKey`; a provider sent back
+/// without `apiKey` keeps it, for saving and for testing. The indexer refuses any key
+/// but `k3y`, so a search or test that answers used the saved key.
+async fn keys_stay_on_the_server() {
+    let magnet = format!("magnet:?xt=urn:btih:{}", "56".repeat(20));
+    let indexer = start_indexer(vec![("Key Film 1080p".into(), magnet, 5)], false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = providers_file(
+        dir.path(),
+        json!([{ "name": "Jackett", "kind": "torznab", "url": format!("http://{indexer}"), "apiKey": "k3y" }]),
+    );
+    let options = Options {
+        search: SearchSetup {
+            file: Some(file.clone()),
+            env_overrides: false,
+        },
+        ..Default::default()
+    };
+    let server = TestServer::start_full(|_| {}, options).await;
+
+    let r = server
+        .client
+        .get(server.url("/api/providers"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let text = r.text().await.unwrap();
+    assert!(!text.contains("k3y"), "the key left the server: {text}");
+    let list: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(list["providers"][0]["hasApiKey"], true, "{text}");
+    assert_eq!(list["providers"][0].get("apiKey"), None, "{text}");
+
+    // Saved back as shown: the file keeps the key, and searches still send it.
+    let r = server
+        .client
+        .put(server.url("/api/providers"))
+        .json(&list)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let text = r.text().await.unwrap();
+    assert!(!text.contains("k3y"), "{text}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+        list
+    );
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("apiKey = \"k3y\"")
+    );
+    let (status, body) = server.get_json("/api/search?query=key%20film").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["results"].as_array().unwrap().len(), 1, "{body}");
+
+    // A test without apiKey uses the saved key.
+    let test = json!({ "provider": list["providers"][0] });
+    let r = server
+        .client
+        .post(server.url("/api/providers/test"))
+        .json(&test)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap(),
+        json!({ "results": 1 })
+    );
+
+    // "" clears the key.
+    let mut cleared = list.clone();
+    cleared["providers"][0]["apiKey"] = json!("");
+    let r = server
+        .client
+        .put(server.url("/api/providers"))
+        .json(&cleared)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let answer: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(answer["providers"][0]["hasApiKey"], false, "{answer}");
+    assert!(!std::fs::read_to_string(&file).unwrap().contains("k3y"));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failed_settings_write_is_settings_failed() {
+    tokio::time::timeout(TEST_LIMIT, failed_settings_write())
+        .await
+        .unwrap();
+}
+
+/// The providers file cannot be written (its directory is a regular file): 500
+/// `SETTINGS_FAILED`, not a stream failure, and the providers stay as they were.
+async fn failed_settings_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("not-a-directory");
+    std::fs::write(&blocker, "").unwrap();
+    let options = Options {
+        search: SearchSetup {
+            file: Some(blocker.join("search.toml")),
+            env_overrides: false,
+        },
+        ..Default::default()
+    };
+    let server = TestServer::start_full(|_| {}, options).await;
+    let (_, before) = server.get_json("/api/providers").await;
+
+    let list = json!({ "providers": [
+        { "name": "Torrentio", "kind": "stremio", "url": "https://torrentio.strem.fun/manifest.json" },
+    ]});
+    let r = server
+        .client
+        .put(server.url("/api/providers"))
+        .json(&list)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let body = r.json().await.unwrap();
+    assert_error(status, &body, 500, "SETTINGS_FAILED");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("not-a-directory"),
+        "{body}"
+    );
+    let (status, after) = server.get_json("/api/providers").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(after, before);
+    server.stop().await;
+}

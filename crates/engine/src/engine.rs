@@ -311,7 +311,7 @@ impl Engine {
             .name()
             .map(|n| n.into_owned())
             .or(match &source {
-                Source::Magnet(m) => m.display_name.clone(),
+                Source::Magnet(m) => m.display_name().map(str::to_owned),
                 _ => None,
             })
             .unwrap_or_else(|| files[chosen].file_name().to_string());
@@ -320,7 +320,7 @@ impl Engine {
         let output_dir = self.config.downloads_dir().join(info_hash.to_string());
         let mut peers = listed.seen_peers.clone();
         if let Source::Magnet(m) = &source {
-            for peer in &m.peers {
+            for peer in m.peers() {
                 if !peers.contains(peer) {
                     peers.push(*peer);
                 }
@@ -363,9 +363,10 @@ impl Engine {
     /// Metadata and the peers seen while fetching it, within `metadata_timeout`.
     async fn fetch_metadata(&self, source: &Source) -> Result<ListOnlyResponse, EngineError> {
         let (add, initial_peers) = match source {
+            // librqbit ignores the link's `x.pe`: its peers are given separately.
             Source::Magnet(m) => (
-                AddTorrent::from_url(m.to_librqbit_link()),
-                Some(m.peers.clone()),
+                AddTorrent::from_url(m.to_string()),
+                Some(m.peers().to_vec()),
             ),
             Source::InfoHash(h) => (AddTorrent::from_url(h.to_string()), None),
             Source::TorrentFile(bytes) => (AddTorrent::from_bytes(bytes.clone()), None),
@@ -570,7 +571,7 @@ impl Engine {
 }
 
 fn torrent_id(info_hash: InfoHash) -> librqbit::api::TorrentIdOrHash {
-    librqbit::api::TorrentIdOrHash::Hash(info_hash.into())
+    librqbit::api::TorrentIdOrHash::Hash(crate::source::to_id20(info_hash))
 }
 
 /// Removes what an earlier run left in `downloads/`: streams do not outlive the process.

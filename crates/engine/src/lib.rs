@@ -7,13 +7,13 @@
 //!
 //! This crate knows nothing of HTTP: the server crate turns [`EngineError`]s into error
 //! codes and [`StreamReader`]s into response bodies. librqbit stays behind this API so
-//! that how pieces are requested can change without touching the transports.
+//! that how pieces are requested can change without touching the transports. Info
+//! hashes and magnet links come from `cinemahalal-magnet`, re-exported here.
 //!
 //! # Layout
 //! - [`engine`]: [`Engine`], the session and its streams: prepare, open, status, stop, idle cleanup.
 //! - [`reader`]: [`StreamReader`], one reader on one file, holding a reader slot.
-//! - [`source`]: what a stream comes from: [`Magnet`] links, bare info hashes, .torrent files.
-//! - [`info_hash`]: [`InfoHash`], parsed in any case, shown in lowercase hex.
+//! - [`source`]: what a stream comes from: [`Magnet`] links, bare [`InfoHash`]es, .torrent files.
 //! - [`media`]: which files are video, which one plays by default, MIME types.
 //! - [`status`]: [`StreamStatus`], what is on disk and how the download goes.
 //! - [`config`]: the [`EngineConfig`].
@@ -22,17 +22,16 @@
 pub mod config;
 pub mod engine;
 pub mod error;
-pub mod info_hash;
 pub mod media;
 pub mod reader;
 pub mod source;
 pub mod status;
 
+pub use cinemahalal_magnet::{InfoHash, InvalidInfoHash, InvalidMagnet, Magnet};
 pub use config::EngineConfig;
 pub use engine::{Engine, StreamInfo};
 pub use error::EngineError;
-pub use info_hash::{InfoHash, InvalidInfoHash};
 pub use media::FileEntry;
 pub use reader::StreamReader;
-pub use source::{Magnet, Source};
+pub use source::Source;
 pub use status::{ByteRange, Peers, StreamState, StreamStatus};

@@ -126,6 +126,7 @@ mod tests {
             &format!("{HEX}0"),
             &format!(" {}", &HEX[1..]),
             &HEX.replace('c', "g"),
+            &"g".repeat(40),
             &"é".repeat(16),
             &"é".repeat(20),
             "ZHQVOY7XELZD5GFCTXWN7LRUDOMNKMC1",

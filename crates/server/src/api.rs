@@ -254,9 +254,9 @@ impl StreamRequest {
     fn source(&self) -> Result<Source, ApiError> {
         let invalid = |m: &str| ApiError::new(ErrorCode::InvalidRequest, m);
         match (&self.magnet, &self.info_hash, &self.torrent) {
-            (Some(magnet), None, None) => {
-                Ok(Source::Magnet(cinemahalal_engine::Magnet::parse(magnet)?))
-            }
+            (Some(magnet), None, None) => Ok(Source::Magnet(
+                cinemahalal_engine::Magnet::parse(magnet).map_err(EngineError::from)?,
+            )),
             (None, Some(hash), None) => Ok(Source::InfoHash(parse_info_hash(hash.trim())?)),
             (None, None, Some(torrent)) => {
                 if torrent.len() > MAX_TORRENT_FILE / 3 * 4 + 4 {

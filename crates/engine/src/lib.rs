@@ -11,7 +11,13 @@
 //! hashes and magnet links come from `cinemahalal-magnet`, re-exported here.
 //!
 //! # Layout
-//! - [`engine`]: [`Engine`], the session and its streams: prepare, open, status, stop, idle cleanup.
+//! - [`engine`]: [`Engine`], the public API: start, prepare, info, list, open, status,
+//!   stop, shutdown. Behind it, one private module per concept:
+//!   - `engine/prepare.rs`: preparing a stream (metadata, file choice, first peer) and
+//!     what librqbit's failures mean as [`EngineError`]s;
+//!   - `engine/stream.rs`: a prepared stream, what it answers ([`StreamInfo`]) and its
+//!     activity (last use, open readers);
+//!   - `engine/cleanup.rs`: idle cleanup, and what an earlier run left on disk.
 //! - [`reader`]: [`StreamReader`], one reader on one file, holding a reader slot.
 //! - [`source`]: what a stream comes from: [`Magnet`] links, bare [`InfoHash`]es, .torrent files.
 //! - [`media`]: which files are video, which one plays by default, MIME types.

@@ -20,7 +20,7 @@
 //!   - `engine/cleanup.rs`: idle cleanup, and what an earlier run left on disk.
 //! - [`reader`]: [`StreamReader`], one reader on one file, holding a reader slot.
 //! - [`source`]: what a stream comes from: [`Magnet`] links, bare [`InfoHash`]es, .torrent files.
-//! - [`media`]: which files are video, which one plays by default, MIME types.
+//! - [`media`]: [`TorrentFile`], which files are video, which one plays by default, MIME types.
 //! - [`status`]: [`StreamStatus`], what is on disk and how the download goes.
 //! - [`config`]: the [`EngineConfig`].
 //! - [`error`]: the [`EngineError`] kinds.
@@ -37,7 +37,7 @@ pub use cinemahalal_magnet::{InfoHash, InvalidInfoHash, InvalidMagnet, Magnet};
 pub use config::EngineConfig;
 pub use engine::{Engine, StreamInfo};
 pub use error::EngineError;
-pub use media::FileEntry;
+pub use media::TorrentFile;
 pub use reader::StreamReader;
 pub use source::Source;
 pub use status::{ByteRange, Peers, StreamState, StreamStatus};

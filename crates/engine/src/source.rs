@@ -14,8 +14,8 @@ pub enum Source {
     Magnet(Magnet),
     /// A bare info hash: peers come from DHT alone.
     InfoHash(InfoHash),
-    /// The bytes of a .torrent file: metadata is known at once.
-    TorrentFile(Bytes),
+    /// The bytes of a .torrent file (the API's `torrent`): metadata is known at once.
+    Torrent(Bytes),
 }
 
 impl Source {
@@ -33,7 +33,7 @@ impl Source {
         match self {
             Source::Magnet(m) => Ok(m.info_hash()),
             Source::InfoHash(h) => Ok(*h),
-            Source::TorrentFile(bytes) => librqbit::torrent_from_bytes(bytes)
+            Source::Torrent(bytes) => librqbit::torrent_from_bytes(bytes)
                 .map(|t| from_id20(t.info_hash))
                 .map_err(|e| EngineError::InvalidRequest(format!("invalid .torrent file: {e}"))),
         }
@@ -101,7 +101,7 @@ mod tests {
 
     #[test]
     fn a_torrent_file_that_is_not_one_is_an_invalid_request() {
-        match Source::TorrentFile(Bytes::from_static(b"d4:infoe")).info_hash() {
+        match Source::Torrent(Bytes::from_static(b"d4:infoe")).info_hash() {
             Err(EngineError::InvalidRequest(m)) => {
                 assert!(m.starts_with("invalid .torrent file"), "{m}")
             }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::{FileEntry, InfoHash};
+use crate::{InfoHash, TorrentFile};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -82,7 +82,7 @@ pub(crate) struct FileLayout {
 pub(crate) fn of_stream(
     info_hash: InfoHash,
     stats: &librqbit::TorrentStats,
-    file: &FileEntry,
+    file: &TorrentFile,
     layout: FileLayout,
     have_piece: Option<&dyn Fn(u64) -> bool>,
 ) -> StreamStatus {

@@ -265,7 +265,7 @@ impl StreamRequest {
                 let bytes = data_encoding::BASE64
                     .decode(torrent.trim().as_bytes())
                     .map_err(|e| invalid(&format!("torrent is not valid base64: {e}")))?;
-                Ok(Source::TorrentFile(bytes.into()))
+                Ok(Source::Torrent(bytes.into()))
             }
             (None, None, None) => Err(invalid("give one of magnet, infoHash or torrent")),
             _ => Err(invalid("give only one of magnet, infoHash or torrent")),

@@ -14,7 +14,7 @@ use librqbit::{AddTorrent, AddTorrentOptions, AddTorrentResponse, ListOnlyRespon
 use super::Engine;
 use super::stream::{Activity, Handle, Stream, StreamInfo, out_of_range};
 use crate::status::StreamState;
-use crate::{EngineError, InfoHash, Source, FileEntry, media};
+use crate::{EngineError, InfoHash, Source, TorrentFile, media};
 
 /// A stream being added: requests for the same torrent wait their turn on `turn`, and
 /// status reports `phase` meanwhile.
@@ -107,11 +107,11 @@ impl Engine {
         let listed = self.fetch_metadata(&source).await?;
         tracing::info!(%info_hash, elapsed = ?started.elapsed(), "metadata ready");
 
-        let files: Vec<FileEntry> = listed
+        let files: Vec<TorrentFile> = listed
             .info
             .iter_file_details()
             .enumerate()
-            .map(|(i, fd)| FileEntry::new(i, fd.filename.to_vec().join("/"), fd.len))
+            .map(|(i, fd)| TorrentFile::new(i, fd.filename.to_vec().join("/"), fd.len))
             .collect();
         let chosen = match file_index {
             Some(i) => files.get(i).ok_or_else(|| out_of_range(i, files.len()))?,
@@ -182,7 +182,7 @@ impl Engine {
                 Some(m.peers().to_vec()),
             ),
             Source::InfoHash(h) => (AddTorrent::from_url(h.to_string()), None),
-            Source::TorrentFile(bytes) => (AddTorrent::from_bytes(bytes.clone()), None),
+            Source::Torrent(bytes) => (AddTorrent::from_bytes(bytes.clone()), None),
         };
         let opts = AddTorrentOptions {
             list_only: true,
@@ -244,7 +244,7 @@ fn metadata_error(e: anyhow::Error, source: &Source) -> EngineError {
     } else if message.contains("no way to discover torrent metainfo") {
         // Every peer known was asked and none had it (with the DHT on, this is rare).
         EngineError::MetadataTimeout("none of the peers found has it".into())
-    } else if matches!(source, Source::TorrentFile(_)) {
+    } else if matches!(source, Source::Torrent(_)) {
         EngineError::InvalidRequest(format!("invalid .torrent file: {message}"))
     } else {
         e.context("fetching metadata").into()
@@ -258,7 +258,7 @@ mod tests {
     #[test]
     fn librqbit_failures_are_classified_by_their_message() {
         let magnet = Source::InfoHash(InfoHash([7; 20]));
-        let torrent = Source::TorrentFile(bytes::Bytes::from_static(b"d4:infoe"));
+        let torrent = Source::Torrent(bytes::Bytes::from_static(b"d4:infoe"));
         let err = |m: &str| anyhow::anyhow!("{m}").context("adding the torrent");
         for source in [&magnet, &torrent] {
             assert!(matches!(

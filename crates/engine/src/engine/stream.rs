@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use librqbit::ManagedTorrent;
 use serde::Serialize;
 
-use crate::{EngineError, InfoHash, FileEntry};
+use crate::{EngineError, InfoHash, TorrentFile};
 
 pub(super) type Handle = std::sync::Arc<ManagedTorrent>;
 
@@ -28,14 +28,14 @@ pub struct StreamInfo {
     pub mime_type: String,
     /// Whether `file_index` is the stream's default file (served at `/api/stream/<hash>`).
     pub is_default_file: bool,
-    pub files: Vec<FileEntry>,
+    pub files: Vec<TorrentFile>,
 }
 
 /// One torrent being streamed. Registered in the engine only once ready.
 pub(crate) struct Stream {
     pub(super) handle: Handle,
     pub(super) name: String,
-    pub(super) files: Vec<FileEntry>,
+    pub(super) files: Vec<TorrentFile>,
     /// The file played when no index is given: the one chosen when it was prepared.
     pub(super) default_file: usize,
     /// `downloads/<info hash>/`, deleted with the stream.
@@ -59,7 +59,7 @@ impl Stream {
     }
 
     /// The file at `index`, or the default file.
-    pub(super) fn file(&self, index: Option<usize>) -> Result<&FileEntry, EngineError> {
+    pub(super) fn file(&self, index: Option<usize>) -> Result<&TorrentFile, EngineError> {
         let index = index.unwrap_or(self.default_file);
         self.files
             .get(index)

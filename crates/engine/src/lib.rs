@@ -24,6 +24,10 @@
 //! - [`status`]: [`StreamStatus`], what is on disk and how the download goes.
 //! - [`config`]: the [`EngineConfig`].
 //! - [`error`]: the [`EngineError`] kinds.
+//!
+//! The wire types ([`StreamInfo`], [`TorrentFile`], [`StreamStatus`], [`StreamState`],
+//! [`Peers`], [`ByteRange`]) derive `ts_rs::TS` for the UI's generated TypeScript;
+//! [`InfoHash`] is a `string` there.
 
 pub mod config;
 pub mod engine;
@@ -41,3 +45,54 @@ pub use media::TorrentFile;
 pub use reader::StreamReader;
 pub use source::Source;
 pub use status::{ByteRange, Peers, StreamState, StreamStatus};
+
+#[cfg(test)]
+mod tests {
+    use ts_rs::TS;
+
+    use super::*;
+
+    /// A declaration without its doc comments, on one line.
+    fn shape<T: TS>() -> String {
+        let cfg = ts_rs::Config::new().with_large_int("number");
+        let mut decl = T::decl(&cfg);
+        while let Some(start) = decl.find("/**") {
+            let end = start + decl[start..].find("*/").unwrap() + 2;
+            decl.replace_range(start..end, "");
+        }
+        decl.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn wire_types_in_typescript() {
+        assert_eq!(
+            shape::<StreamInfo>(),
+            "type StreamInfo = { infoHash: string, name: string, fileIndex: number, \
+             videoFile: string, size: number, mimeType: string, isDefaultFile: boolean, \
+             files: Array<TorrentFile>, };"
+        );
+        assert_eq!(
+            shape::<TorrentFile>(),
+            "type TorrentFile = { index: number, path: string, size: number, isVideo: boolean, };"
+        );
+        assert_eq!(
+            shape::<StreamStatus>(),
+            "type StreamStatus = { infoHash: string, state: StreamState, message?: string, \
+             fileIndex: number | null, size: number, progress: number, downloadedBytes: number, \
+             downloadSpeed: number, uploadSpeed: number, peers: Peers, \
+             availableRanges: Array<ByteRange>, };"
+        );
+        assert_eq!(
+            shape::<StreamState>(),
+            "type StreamState = \"fetching_metadata\" | \"connecting\" | \"ready\" | \"stalled\" | \"error\";"
+        );
+        assert_eq!(
+            shape::<Peers>(),
+            "type Peers = { connected: number, known: number, };"
+        );
+        assert_eq!(
+            shape::<ByteRange>(),
+            "type ByteRange = { start: number, end: number, };"
+        );
+    }
+}

@@ -24,7 +24,7 @@ const VIDEO_TYPES: &[(&str, &str)] = &[
 ];
 
 /// One file of a torrent, as the API lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TorrentFile {
     pub index: usize,

@@ -14,7 +14,7 @@ use crate::{EngineError, InfoHash, TorrentFile};
 pub(super) type Handle = std::sync::Arc<ManagedTorrent>;
 
 /// What a prepared stream is: the answer to "play this torrent".
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct StreamInfo {
     pub info_hash: InfoHash,
@@ -26,7 +26,7 @@ pub struct StreamInfo {
     /// That file's size in bytes.
     pub size: u64,
     pub mime_type: String,
-    /// Whether `file_index` is the stream's default file (served at `/api/stream/<hash>`).
+    /// Whether this is the stream's default file (served at `/api/stream/<hash>`).
     pub is_default_file: bool,
     pub files: Vec<TorrentFile>,
 }

@@ -11,8 +11,8 @@
 //! meaning "archive.org seeds it" (its servers seed every item's torrent and serve as its
 //! web seed), so that Archive results sort below torrents with known, larger swarms.
 
-use futures::future::join_all;
 use cinemahalal_magnet::{InfoHash, Magnet};
+use futures::future::join_all;
 use serde::Deserialize;
 use serde_json::Value;
 use url::Url;

@@ -6,7 +6,7 @@
 /// Calls `$then!` with every command's name.
 macro_rules! with_commands {
     ($then:ident) => {
-        $then!(
+        $then! {
             health,
             prepare_stream,
             stream_status,
@@ -18,7 +18,7 @@ macro_rules! with_commands {
             list_providers,
             save_providers,
             test_provider
-        )
+        }
     };
 }
 

@@ -74,10 +74,7 @@ pub fn list_providers(state: State<'_, Desktop>) -> Result<ProviderList> {
 }
 
 #[tauri::command]
-pub fn save_providers(
-    state: State<'_, Desktop>,
-    providers: Vec<Provider>,
-) -> Result<ProviderList> {
+pub fn save_providers(state: State<'_, Desktop>, providers: Vec<Provider>) -> Result<ProviderList> {
     state.api.save_providers(ProviderList { providers })
 }
 

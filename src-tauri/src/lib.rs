@@ -158,7 +158,8 @@ mod tests {
             names.join(", "),
             declaration::<crate::commands::Player>(&config()),
         );
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/commands.ts");
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/commands.ts");
         assert_generated_file(&path, &generated);
     }
 

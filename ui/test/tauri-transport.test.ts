@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { COMMANDS, type Command } from '../src/lib/contract';
+import { COMMANDS, type Command } from '../src/lib/commands';
 import { ApiError } from '../src/lib/errors';
 import type { Transport } from '../src/lib/transport';
 import { TauriTransport, type InvokeFn } from '../src/lib/transport/tauri';

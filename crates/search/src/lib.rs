@@ -33,12 +33,13 @@
 //! - [`error`]: [`SearchError`], [`ProviderFailure`] and [`ConfigError`].
 //! - `providers` (private): one module per protocol: `archive`, `torznab`, `stremio`.
 //! - `http` (private): size-bounded GET requests that never leak an API key into errors.
-//! - `magnet` (private): info hashes in hex or base32, magnet links built and read.
+//!
+//! Info hashes and magnet links are read and built with `cinemahalal-magnet`, the parser
+//! the engine uses too.
 
 pub mod config;
 pub mod error;
 mod http;
-mod magnet;
 pub mod provider;
 mod providers;
 pub mod quality;

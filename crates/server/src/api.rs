@@ -177,4 +177,3 @@ pub fn parse_info_hash(text: &str) -> Result<InfoHash, ApiError> {
             ApiError::new(ErrorCode::InvalidRequest, e.to_string())
         })
 }
-

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use cinemahalal_engine::EngineConfig;
 use cinemahalal_engine::config::{
-    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_READERS, DEFAULT_METADATA_TIMEOUT,
-    DEFAULT_NO_SEEDS_TIMEOUT, DEFAULT_PEER_LISTEN,
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_READERS, DEFAULT_METADATA_TIMEOUT, DEFAULT_NO_SEEDS_TIMEOUT,
+    DEFAULT_PEER_LISTEN,
 };
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Parser, ValueEnum};

@@ -12,7 +12,7 @@ use crate::wire::{
     Health, ProviderList, ProviderTest, ProviderTestResult, SearchRequest, Stopped, StreamList,
     StreamReady, StreamRequest,
 };
-use cinemahalal_engine::{ByteRange, InfoHash, Peers, StreamInfo, StreamState, StreamStatus, TorrentFile};
+use cinemahalal_engine::{ByteRange, Peers, StreamInfo, StreamState, StreamStatus, TorrentFile};
 use cinemahalal_search::{
     Provider, ProviderFailure, ProviderKind, Quality, ReleaseSource, Resolution, SearchResponse,
     SearchResult,
@@ -65,7 +65,6 @@ pub fn typescript() -> String {
     // Streams.
     c.declare::<Health>();
     c.declare::<StreamRequest>();
-    c.declare::<InfoHash>();
     c.declare::<TorrentFile>();
     c.declare::<StreamInfo>();
     c.declare::<StreamReady>();
@@ -132,6 +131,9 @@ mod tests {
         let ts = super::typescript();
         assert!(!ts.contains("bigint"), "{ts}");
         assert!(ts.contains("magnet?: string"), "{ts}");
-        assert!(ts.contains("export type ErrorCode = \"METADATA_TIMEOUT\""), "{ts}");
+        assert!(
+            ts.contains("export type ErrorCode = \"METADATA_TIMEOUT\""),
+            "{ts}"
+        );
     }
 }

@@ -21,9 +21,9 @@
 //! - [`config`]: flags and environment variables, their defaults, logging.
 
 pub mod api;
-pub mod contract;
 pub mod base_url;
 pub mod config;
+pub mod contract;
 pub mod error;
 pub mod http;
 pub mod range;

@@ -125,9 +125,8 @@ async fn bind(ip: IpAddr, port: Port) -> anyhow::Result<HttpListener> {
                 .await
                 .with_context(|| format!("binding the HTTP API to {ip}"))
         }
-        (Err(e), _) => {
-            Err(e).with_context(|| format!("binding the HTTP API to {}", SocketAddr::new(ip, wanted)))
-        }
+        (Err(e), _) => Err(e)
+            .with_context(|| format!("binding the HTTP API to {}", SocketAddr::new(ip, wanted))),
     }
 }
 

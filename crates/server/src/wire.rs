@@ -2,7 +2,7 @@
 //! JSON over HTTP and as Tauri command arguments and results. The UI's TypeScript types
 //! are generated from these (see [`crate::contract`]); nothing else defines them.
 
-use cinemahalal_engine::{InfoHash, Source, StreamInfo};
+use cinemahalal_engine::{EngineError, InfoHash, Source, StreamInfo};
 use cinemahalal_search::Provider;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -100,9 +100,9 @@ impl StreamRequest {
     pub(crate) fn source(&self) -> Result<Source, ApiError> {
         let invalid = |m: &str| ApiError::new(ErrorCode::InvalidRequest, m);
         match (&self.magnet, &self.info_hash, &self.torrent) {
-            (Some(magnet), None, None) => {
-                Ok(Source::Magnet(cinemahalal_engine::Magnet::parse(magnet)?))
-            }
+            (Some(magnet), None, None) => Ok(Source::Magnet(
+                cinemahalal_engine::Magnet::parse(magnet).map_err(EngineError::from)?,
+            )),
             (None, Some(hash), None) => Ok(Source::InfoHash(parse_info_hash(hash.trim())?)),
             (None, None, Some(torrent)) => {
                 if torrent.len() > MAX_TORRENT_FILE / 3 * 4 + 4 {
@@ -111,11 +111,10 @@ impl StreamRequest {
                 let bytes = data_encoding::BASE64
                     .decode(torrent.trim().as_bytes())
                     .map_err(|e| invalid(&format!("torrent is not valid base64: {e}")))?;
-                Ok(Source::TorrentFile(bytes.into()))
+                Ok(Source::Torrent(bytes.into()))
             }
             (None, None, None) => Err(invalid("give one of magnet, infoHash or torrent")),
             _ => Err(invalid("give only one of magnet, infoHash or torrent")),
         }
     }
 }
-

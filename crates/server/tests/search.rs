@@ -214,21 +214,20 @@ async fn search_errors_and_provider_settings_scenario() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn provider_keys_stay_on_the_server() {
-    tokio::time::timeout(TEST_LIMIT, keys_stay_on_the_server())
-        .await
-        .unwrap();
+    bounded(keys_stay_on_the_server()).await;
 }
 
 /// `GET /api/providers` never shows a saved key, only `hasApiKey`; a provider sent back
 /// without `apiKey` keeps it, for saving and for testing. The indexer refuses any key
-/// but `k3y`, so a search or test that answers used the saved key.
+/// but [`JACKETT_KEY`], so a search or test that answers used the saved key.
 async fn keys_stay_on_the_server() {
     let magnet = format!("magnet:?xt=urn:btih:{}", "56".repeat(20));
-    let indexer = start_indexer(vec![("Key Film 1080p".into(), magnet, 5)], false).await;
+    let upstream = Upstream::start().await;
+    let indexer = upstream.add_indexer("keys", vec![Release::new("Key Film 1080p", &magnet, 5)]);
     let dir = tempfile::tempdir().unwrap();
     let file = providers_file(
         dir.path(),
-        json!([{ "name": "Jackett", "kind": "torznab", "url": format!("http://{indexer}"), "apiKey": "k3y" }]),
+        json!([{ "name": "Jackett", "kind": "torznab", "url": indexer, "apiKey": JACKETT_KEY }]),
     );
     let options = Options {
         search: SearchSetup {
@@ -247,7 +246,10 @@ async fn keys_stay_on_the_server() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let text = r.text().await.unwrap();
-    assert!(!text.contains("k3y"), "the key left the server: {text}");
+    assert!(
+        !text.contains(JACKETT_KEY),
+        "the key left the server: {text}"
+    );
     let list: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(list["providers"][0]["hasApiKey"], true, "{text}");
     assert_eq!(list["providers"][0].get("apiKey"), None, "{text}");
@@ -262,7 +264,7 @@ async fn keys_stay_on_the_server() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let text = r.text().await.unwrap();
-    assert!(!text.contains("k3y"), "{text}");
+    assert!(!text.contains(JACKETT_KEY), "{text}");
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&text).unwrap(),
         list
@@ -270,7 +272,7 @@ async fn keys_stay_on_the_server() {
     assert!(
         std::fs::read_to_string(&file)
             .unwrap()
-            .contains("apiKey = \"k3y\"")
+            .contains(&format!("apiKey = \"{JACKETT_KEY}\""))
     );
     let (status, body) = server.get_json("/api/search?query=key%20film").await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -304,15 +306,17 @@ async fn keys_stay_on_the_server() {
     assert_eq!(r.status(), StatusCode::OK);
     let answer: serde_json::Value = r.json().await.unwrap();
     assert_eq!(answer["providers"][0]["hasApiKey"], false, "{answer}");
-    assert!(!std::fs::read_to_string(&file).unwrap().contains("k3y"));
+    assert!(
+        !std::fs::read_to_string(&file)
+            .unwrap()
+            .contains(JACKETT_KEY)
+    );
     server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_failed_settings_write_is_settings_failed() {
-    tokio::time::timeout(TEST_LIMIT, failed_settings_write())
-        .await
-        .unwrap();
+    bounded(failed_settings_write()).await;
 }
 
 /// The providers file cannot be written (its directory is a regular file): 500

@@ -13,7 +13,7 @@ use cinemahalal_engine::{
     ByteRange, Engine, EngineConfig, EngineError, InfoHash, Source, StreamInfo, StreamState,
     StreamStatus,
 };
-use cinemahalal_testkit::{Seeder, SeederOptions};
+use cinemahalal_testkit::{Seeder, SeederOptions, SilentPeer};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 const MIB: usize = 1 << 20;
@@ -125,33 +125,6 @@ fn covers(ranges: &[ByteRange], start: u64, end: u64) -> bool {
 
 fn overlaps(ranges: &[ByteRange], start: u64, end: u64) -> bool {
     ranges.iter().any(|r| r.start < end && start < r.end)
-}
-
-/// A TCP peer that accepts connections and never says a word: metadata never comes from
-/// it. Stops when dropped.
-struct SilentPeer {
-    addr: SocketAddr,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl SilentPeer {
-    async fn start() -> SilentPeer {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let task = tokio::spawn(async move {
-            let mut held = Vec::new();
-            while let Ok((socket, _)) = listener.accept().await {
-                held.push(socket);
-            }
-        });
-        SilentPeer { addr, task }
-    }
-}
-
-impl Drop for SilentPeer {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -351,7 +324,7 @@ async fn status_follows_a_stream_from_metadata_to_complete() {
 
         // A peer that never answers: while metadata is awaited, status says so; then the
         // time limit ends the wait, and nothing of the attempt is left.
-        let silent = SilentPeer::start().await;
+        let silent = SilentPeer::start().await.unwrap();
         let blind = format!("magnet:?xt=urn:btih:{hash}&dn=clip&x.pe={}", silent.addr);
         let pending = {
             let engine = t.engine.clone();

@@ -16,7 +16,7 @@ async fn metadata_timeout_for_a_hash_nobody_seeds() {
 async fn metadata_timeout_for_a_hash_nobody_seeds_scenario() {
     let server = TestServer::start_with(|c| c.metadata_timeout = Duration::from_millis(1500)).await;
     // A peer that never answers: the time limit ends the wait.
-    let silent = SilentPeer::start().await;
+    let silent = SilentPeer::start().await.unwrap();
     let magnet = format!(
         "magnet:?xt=urn:btih:{}&x.pe={}",
         "ab".repeat(20),

@@ -34,7 +34,7 @@ async fn status_moves_from_metadata_to_ready_and_delete_removes_data_scenario() 
 
     // Hold the seeder's address back (no x.pe) so that metadata cannot arrive yet,
     // then watch status report fetching_metadata while POST waits.
-    let silent = SilentPeer::start().await;
+    let silent = SilentPeer::start().await.unwrap();
     let blind = format!("magnet:?xt=urn:btih:{hash}&dn=clip&x.pe={}", silent.addr);
     let pending = {
         let (client, url) = (server.client.clone(), server.url("/api/stream"));

@@ -4,6 +4,7 @@
 //!   `cinemahalal-swarm` binary the browser and desktop tests spawn).
 //! - [`search`]: the search upstreams, one HTTP server speaking the Internet Archive's,
 //!   Torznab's and Stremio add-ons' protocols, with broken variants.
+//! - [`SilentPeer`]: a peer that accepts connections and never answers.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -15,6 +16,8 @@
 //! ```
 
 pub mod search;
+mod silent_peer;
 pub mod swarm;
 
+pub use silent_peer::SilentPeer;
 pub use swarm::{Seeder, SeederOptions};

@@ -13,7 +13,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-pub use cinemahalal_testkit::{Seeder, SeederOptions};
+pub use cinemahalal_testkit::{Seeder, SeederOptions, SilentPeer};
 
 /// Every test scenario runs under this limit, so a hang fails instead of stalling CI.
 pub const TEST_LIMIT: Duration = Duration::from_secs(120);
@@ -134,33 +134,6 @@ impl TestServer {
 
     pub async fn stop(self) {
         self.running.shutdown().await;
-    }
-}
-
-/// A TCP peer that accepts connections and never says a word: metadata never comes
-/// from it, and librqbit keeps waiting on it. Stops when the handle is dropped.
-pub struct SilentPeer {
-    pub addr: std::net::SocketAddr,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl SilentPeer {
-    pub async fn start() -> SilentPeer {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let task = tokio::spawn(async move {
-            let mut held = Vec::new();
-            while let Ok((socket, _)) = listener.accept().await {
-                held.push(socket);
-            }
-        });
-        SilentPeer { addr, task }
-    }
-}
-
-impl Drop for SilentPeer {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }
 

@@ -286,6 +286,16 @@ impl ManagedTorrent {
         }
     }
 
+    /// Connect to a peer at `addr`, as if a tracker or the DHT had announced it.
+    ///
+    /// Returns false if the torrent already knows this address. Fails with
+    /// [`Error::TorrentIsNotLive`](crate::Error::TorrentIsNotLive) unless the torrent is live.
+    pub fn add_peer(&self, addr: SocketAddr) -> crate::Result<bool> {
+        self.live()
+            .ok_or(crate::Error::TorrentIsNotLive)?
+            .add_peer_if_not_seen(addr)
+    }
+
     // Get live torrent but wait a bit until it's initialized if it is
     pub(crate) async fn live_wait_initializing(
         &self,

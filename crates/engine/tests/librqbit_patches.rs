@@ -2,6 +2,7 @@
 //! through librqbit's public API against a real swarm on 127.0.0.1. Each test fails on
 //! the published librqbit 9.1.0.
 
+use std::io::SeekFrom;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,6 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use cinemahalal_swarm::{Seeder, SeederOptions};
 use librqbit::{AddTorrent, AddTorrentOptions, ManagedTorrent, Session, SessionOptions};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::time::timeout;
 
 const FILE: &str = "movie.bin";
@@ -85,6 +87,67 @@ async fn add_peer_connects_a_live_torrent_to_a_seeder_it_was_never_told_about() 
         .await
         .context("the download did not complete through the added peer")??;
     assert_eq!(std::fs::read(dir.path().join(FILE))?, seeder.read(FILE)?);
+    session.stop().await;
+    Ok(())
+}
+
+/// Patch "readers that wait hold no blocking permit": 200 readers of one file wait at
+/// once for pieces from a slow seeder, in a session with only two blocking permits
+/// (`runtime_worker_threads`), and the download completes with every reader served.
+/// On librqbit 9.1.0 each open stream holds a permit for its whole life, so the third
+/// reader cannot even open, and two waiting readers would starve every piece write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_waiting_readers_leave_piece_writes_a_blocking_permit() -> anyhow::Result<()> {
+    const LEN: usize = 4 << 20;
+    const READERS: usize = 200;
+    const READ: usize = 16 << 10;
+    let seeder = Seeder::random(
+        &[(FILE, LEN)],
+        SeederOptions {
+            piece_length: Some(64 << 10),
+            upload_bps: Some(2 << 20),
+        },
+    )
+    .await?;
+    let source = Arc::new(seeder.read(FILE)?);
+    let dir = tempfile::tempdir()?;
+    let session = isolated_session(dir.path(), 2).await?;
+    let handle = add_without_peers(&session, &seeder, false).await?;
+
+    // Every reader is open and placed before the torrent has a peer, so each one waits.
+    let mut readers = Vec::with_capacity(READERS);
+    for i in 0..READERS {
+        let mut stream = timeout(Duration::from_secs(5), handle.clone().stream(0))
+            .await
+            .with_context(|| format!("opening reader {i} blocked"))??;
+        let offset = i * (LEN - READ) / (READERS - 1);
+        stream.seek(SeekFrom::Start(offset as u64)).await?;
+        readers.push(tokio::spawn(async move {
+            let mut buf = vec![0; READ];
+            stream.read_exact(&mut buf).await?;
+            anyhow::Ok((offset, buf))
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        readers.iter().all(|r| !r.is_finished()),
+        "no reader can finish before the torrent has a peer"
+    );
+
+    handle.add_peer(seeder.addr())?;
+    timeout(Duration::from_secs(60), async {
+        for reader in readers {
+            let (offset, buf) = reader.await??;
+            assert!(
+                buf == source[offset..offset + READ],
+                "reader at {offset} read wrong bytes"
+            );
+        }
+        handle.wait_until_completed().await
+    })
+    .await
+    .context("the readers or the download stalled")??;
+    assert!(std::fs::read(dir.path().join(FILE))? == *source);
     session.stop().await;
     Ok(())
 }

@@ -13,10 +13,8 @@ use anyhow::Context;
 use dashmap::DashMap;
 
 use librqbit_core::lengths::{CurrentPiece, Lengths, ValidPieceIndex};
-use tokio::{
-    io::{AsyncRead, AsyncSeek},
-    sync::OwnedSemaphorePermit,
-};
+use tokio::io::{AsyncRead, AsyncSeek};
+use tokio_util::sync::PollSemaphore;
 use tracing::{debug, trace};
 
 use crate::{ManagedTorrent, file_info::FileInfo, storage::TorrentStorage};
@@ -142,7 +140,9 @@ pub struct FileStream {
     file_len: u64,
     file_torrent_abs_offset: u64,
 
-    _blocking_permit: OwnedSemaphorePermit,
+    // The session's blocking permits. A stream takes one only for the duration of a read,
+    // never while it waits for a piece: writing that piece needs a permit too.
+    blocking_permits: PollSemaphore,
 }
 
 macro_rules! map_io_err {
@@ -213,6 +213,11 @@ impl AsyncRead for FileStream {
         );
 
         let buf = &mut buf[..bytes_to_read];
+
+        let _blocking_permit = match self.blocking_permits.poll_acquire(cx) {
+            Poll::Ready(permit) => poll_try_io!(permit.context("blocking semaphore closed")),
+            Poll::Pending => return Poll::Pending,
+        };
 
         let start = Instant::now();
         poll_try_io!(poll_try_io!(self.torrent.shared.spawner.block_in_place(
@@ -348,7 +353,6 @@ impl ManagedTorrent {
             &metadata,
         )?;
         let streams = self.streams()?;
-        let blocking_permit = self.shared().spawner.semaphore().acquire_owned().await?;
         let s = FileStream {
             stream_id: streams.next_id(),
             streams: streams.clone(),
@@ -357,7 +361,7 @@ impl ManagedTorrent {
 
             file_len: fd_len,
             file_torrent_abs_offset: fd_offset,
-            _blocking_permit: blocking_permit,
+            blocking_permits: PollSemaphore::new(self.shared().spawner.semaphore()),
             torrent: self,
             metadata,
         };

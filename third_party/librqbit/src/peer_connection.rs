@@ -46,6 +46,11 @@ pub trait PeerConnectionHandler {
     fn should_transmit_have(&self, id: ValidPieceIndex) -> bool;
     fn on_uploaded_bytes(&self, bytes: u32);
     fn read_chunk(&self, chunk: &ChunkInfo, buf: &mut [u8]) -> anyhow::Result<()>;
+    /// Called before a requested chunk is read and sent; false skips it (the peer
+    /// cancelled the request).
+    fn should_send_chunk(&self, _chunk: &ChunkInfo) -> bool {
+        true
+    }
     fn update_my_extended_handshake(
         &self,
         _handshake: &mut ExtendedHandshake<ByteBuf>,
@@ -369,6 +374,12 @@ impl<H: PeerConnectionHandler> PeerConnection<H> {
                             _ => continue
                         },
                         r = timeout(keep_alive_interval, outgoing_chan.recv()) => match r {
+                            Ok(Some(WriterRequest::ReadChunkRequest(chunk)))
+                                if !self.handler.should_send_chunk(&chunk) =>
+                            {
+                                trace!(?chunk, "request cancelled, not sending the chunk");
+                                continue
+                            }
                             Ok(Some(msg)) => msg,
                             Ok(None) => {
                                 return Err(Error::TorrentIsNotLive);

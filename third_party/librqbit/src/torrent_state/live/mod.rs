@@ -45,7 +45,7 @@ pub mod stats;
 
 use std::{
     borrow::Cow,
-    collections::HashSet,
+    collections::{HashMap, HashSet},
     net::{IpAddr, SocketAddr},
     num::NonZeroU32,
     sync::{
@@ -212,6 +212,7 @@ pub struct TorrentStateLive {
     ratelimit_upload_tx: tokio::sync::mpsc::UnboundedSender<(
         tokio::sync::mpsc::UnboundedSender<WriterRequest>,
         ChunkInfo,
+        Arc<PendingUploads>,
     )>,
     ratelimits: Limits,
 }
@@ -262,6 +263,7 @@ impl TorrentStateLive {
         let (ratelimit_upload_tx, ratelimit_upload_rx) = tokio::sync::mpsc::unbounded_channel::<(
             tokio::sync::mpsc::UnboundedSender<WriterRequest>,
             ChunkInfo,
+            Arc<PendingUploads>,
         )>();
         let ratelimits = Limits::new(paused.shared.options.ratelimits);
 
@@ -445,9 +447,14 @@ impl TorrentStateLive {
         mut rx: tokio::sync::mpsc::UnboundedReceiver<(
             tokio::sync::mpsc::UnboundedSender<WriterRequest>,
             ChunkInfo,
+            Arc<PendingUploads>,
         )>,
     ) -> crate::Result<()> {
-        while let Some((tx, ci)) = rx.recv().await {
+        while let Some((tx, ci, pending)) = rx.recv().await {
+            // Cancelled while queued here: don't spend the upload budget on it.
+            if pending.drop_if_cancelled(&ci) {
+                continue;
+            }
             tokio::select! {
                 _ = tx.closed() => {
                     continue;
@@ -490,6 +497,7 @@ impl TorrentStateLive {
             first_message_received: AtomicBool::new(false),
             cancel_token: self.cancellation_token.child_token(),
             client_name_and_version: self.shared.client_name_and_version().to_owned(),
+            pending_uploads: Default::default(),
         };
         let _token_guard = handler.cancel_token.clone().drop_guard();
         let options = PeerConnectionOptions {
@@ -554,6 +562,7 @@ impl TorrentStateLive {
             first_message_received: AtomicBool::new(false),
             cancel_token: state.cancellation_token.child_token(),
             client_name_and_version: state.shared.client_name_and_version().to_owned(),
+            pending_uploads: Default::default(),
         };
         let _token_guard = handler.cancel_token.clone().drop_guard();
 
@@ -1045,6 +1054,61 @@ struct PeerHandler {
     cancel_token: CancellationToken,
 
     client_name_and_version: String,
+
+    pending_uploads: Arc<PendingUploads>,
+}
+
+/// The chunks a peer requested from us that are not sent yet, and how many of those
+/// requests it cancelled. A CANCEL counts only against a request still waiting, so one
+/// that arrives after the chunk was sent cannot suppress a later request for it.
+#[derive(Default)]
+struct PendingUploads {
+    // chunk -> (requested, cancelled), cancelled <= requested.
+    chunks: Mutex<HashMap<ChunkInfo, (u32, u32)>>,
+}
+
+impl PendingUploads {
+    fn on_request(&self, chunk: ChunkInfo) {
+        self.chunks.lock().entry(chunk).or_default().0 += 1;
+    }
+
+    fn on_cancel(&self, chunk: &ChunkInfo) {
+        if let Some((requested, cancelled)) = self.chunks.lock().get_mut(chunk)
+            && *cancelled < *requested
+        {
+            *cancelled += 1;
+        }
+    }
+
+    // Takes one request for the chunk off the books; returns whether it was a cancelled
+    // one. With `only_cancelled`, leaves a request that was not cancelled in place.
+    fn take(&self, chunk: &ChunkInfo, only_cancelled: bool) -> bool {
+        let mut chunks = self.chunks.lock();
+        let Some((requested, cancelled)) = chunks.get_mut(chunk) else {
+            return false;
+        };
+        let was_cancelled = *cancelled > 0;
+        if was_cancelled {
+            *cancelled -= 1;
+        } else if only_cancelled {
+            return false;
+        }
+        *requested -= 1;
+        if *requested == 0 {
+            chunks.remove(chunk);
+        }
+        was_cancelled
+    }
+
+    /// Forgets one cancelled request for the chunk; returns whether there was one.
+    fn drop_if_cancelled(&self, chunk: &ChunkInfo) -> bool {
+        self.take(chunk, true)
+    }
+
+    /// The chunk is about to be sent; returns false if its request was cancelled.
+    fn take_for_sending(&self, chunk: &ChunkInfo) -> bool {
+        !self.take(chunk, false)
+    }
 }
 
 impl PeerConnectionHandler for &'_ PeerHandler {
@@ -1089,9 +1153,7 @@ impl PeerConnectionHandler for &'_ PeerHandler {
             Message::NotInterested => {
                 trace!("received \"not interested\", but we don't process it yet")
             }
-            Message::Cancel(_) => {
-                trace!("received \"cancel\", but we don't process it yet")
-            }
+            Message::Cancel(request) => self.on_cancel_request(request),
             Message::Extended(ExtendedMessage::UtMetadata(UtMetadata::Request(
                 metadata_piece_id,
             ))) => {
@@ -1162,6 +1224,10 @@ impl PeerConnectionHandler for &'_ PeerHandler {
 
     fn read_chunk(&self, chunk: &ChunkInfo, buf: &mut [u8]) -> anyhow::Result<()> {
         self.state.file_ops().read_chunk(self.addr, chunk, buf)
+    }
+
+    fn should_send_chunk(&self, chunk: &ChunkInfo) -> bool {
+        self.pending_uploads.take_for_sending(chunk)
     }
 
     fn on_extended_handshake(&self, hs: &ExtendedHandshake<ByteBuf>) -> anyhow::Result<()> {
@@ -1526,10 +1592,31 @@ impl PeerHandler {
             );
         }
 
-        self.state
-            .ratelimit_upload_tx
-            .send((self.tx.clone(), chunk_info))?;
+        self.pending_uploads.on_request(chunk_info);
+        self.state.ratelimit_upload_tx.send((
+            self.tx.clone(),
+            chunk_info,
+            self.pending_uploads.clone(),
+        ))?;
         Ok(())
+    }
+
+    fn on_cancel_request(&self, request: Request) {
+        let chunk_info = self
+            .state
+            .lengths
+            .validate_piece_index(request.index)
+            .and_then(|index| {
+                self.state.lengths.chunk_info_from_received_data(
+                    index,
+                    request.begin,
+                    request.length,
+                )
+            });
+        match chunk_info {
+            Some(chunk_info) => self.pending_uploads.on_cancel(&chunk_info),
+            None => trace!(?request, "ignoring cancel of an invalid chunk"),
+        }
     }
 
     fn on_have(&self, have: u32) {

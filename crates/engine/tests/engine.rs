@@ -4,7 +4,6 @@
 
 use std::future::Future;
 use std::io::SeekFrom;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;

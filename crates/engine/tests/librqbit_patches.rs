@@ -1,0 +1,287 @@
+//! Behavioural tests of the patches in `third_party/librqbit` (listed in its PATCHES.md),
+//! through librqbit's public API against a real swarm on 127.0.0.1. Each test fails on
+//! the published librqbit 9.1.0.
+
+use std::io::SeekFrom;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use cinemahalal_testkit::{Seeder, SeederOptions};
+use librqbit::{AddTorrent, AddTorrentOptions, ManagedTorrent, Session, SessionOptions};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+const FILE: &str = "movie.bin";
+
+/// A downloading session that finds no peer by itself: no DHT, trackers, local
+/// discovery or listener, so only the peers a test hands it are ever contacted.
+async fn isolated_session(dir: &Path, blocking_permits: usize) -> anyhow::Result<Arc<Session>> {
+    Session::new_with_opts(
+        dir.to_path_buf(),
+        SessionOptions {
+            dht: None,
+            persistence: None,
+            disable_trackers: true,
+            disable_local_service_discovery: true,
+            listen: None,
+            runtime_worker_threads: Some(blocking_permits),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// Adds the seeder's torrent from its .torrent file, with no peers.
+async fn add_without_peers(
+    session: &Arc<Session>,
+    seeder: &Seeder,
+    paused: bool,
+) -> anyhow::Result<Arc<ManagedTorrent>> {
+    let handle = session
+        .add_torrent(
+            AddTorrent::from_bytes(seeder.torrent().to_vec()),
+            Some(AddTorrentOptions {
+                paused,
+                overwrite: true,
+                ..Default::default()
+            }),
+        )
+        .await?
+        .into_handle()
+        .context("the torrent was not added")?;
+    handle.wait_until_initialized().await?;
+    Ok(handle)
+}
+
+/// Patch "add a peer to a live torrent": a torrent with no source of peers finds its
+/// only seeder through `ManagedTorrent::add_peer` and downloads the file from it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_peer_connects_a_live_torrent_to_a_seeder_it_was_never_told_about() -> anyhow::Result<()>
+{
+    let seeder = Seeder::random(&[(FILE, 3 << 20)], SeederOptions::default()).await?;
+    let dir = tempfile::tempdir()?;
+    let session = isolated_session(dir.path(), 8).await?;
+
+    let handle = add_without_peers(&session, &seeder, true).await?;
+    let err = handle
+        .add_peer(seeder.addr())
+        .expect_err("a paused torrent takes no peers");
+    assert!(
+        matches!(err, librqbit::Error::TorrentIsNotLive),
+        "unexpected error: {err:?}"
+    );
+
+    session.unpause(&handle).await?;
+    // Without a peer the torrent cannot move.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(handle.stats().progress_bytes, 0);
+
+    assert!(handle.add_peer(seeder.addr())?, "a new address is added");
+    assert!(
+        !handle.add_peer(seeder.addr())?,
+        "a known address is not added twice"
+    );
+    timeout(Duration::from_secs(60), handle.wait_until_completed())
+        .await
+        .context("the download did not complete through the added peer")??;
+    assert_eq!(std::fs::read(dir.path().join(FILE))?, seeder.read(FILE)?);
+    session.stop().await;
+    Ok(())
+}
+
+/// Patch "readers that wait hold no blocking permit": 200 readers of one file wait at
+/// once for pieces from a slow seeder, in a session with only two blocking permits
+/// (`runtime_worker_threads`), and the download completes with every reader served.
+/// On librqbit 9.1.0 each open stream holds a permit for its whole life, so the third
+/// reader cannot even open, and two waiting readers would starve every piece write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_waiting_readers_leave_piece_writes_a_blocking_permit() -> anyhow::Result<()> {
+    const LEN: usize = 4 << 20;
+    const READERS: usize = 200;
+    const READ: usize = 16 << 10;
+    let seeder = Seeder::random(
+        &[(FILE, LEN)],
+        SeederOptions {
+            piece_length: Some(64 << 10),
+            upload_bps: Some(2 << 20),
+        },
+    )
+    .await?;
+    let source = Arc::new(seeder.read(FILE)?);
+    let dir = tempfile::tempdir()?;
+    let session = isolated_session(dir.path(), 2).await?;
+    let handle = add_without_peers(&session, &seeder, false).await?;
+
+    // Every reader is open and placed before the torrent has a peer, so each one waits.
+    let mut readers = Vec::with_capacity(READERS);
+    for i in 0..READERS {
+        let mut stream = timeout(Duration::from_secs(5), handle.clone().stream(0))
+            .await
+            .with_context(|| format!("opening reader {i} blocked"))??;
+        let offset = i * (LEN - READ) / (READERS - 1);
+        stream.seek(SeekFrom::Start(offset as u64)).await?;
+        readers.push(tokio::spawn(async move {
+            let mut buf = vec![0; READ];
+            stream.read_exact(&mut buf).await?;
+            anyhow::Ok((offset, buf))
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        readers.iter().all(|r| !r.is_finished()),
+        "no reader can finish before the torrent has a peer"
+    );
+
+    handle.add_peer(seeder.addr())?;
+    timeout(Duration::from_secs(60), async {
+        for reader in readers {
+            let (offset, buf) = reader.await??;
+            assert!(
+                buf == source[offset..offset + READ],
+                "reader at {offset} read wrong bytes"
+            );
+        }
+        handle.wait_until_completed().await
+    })
+    .await
+    .context("the readers or the download stalled")??;
+    assert!(std::fs::read(dir.path().join(FILE))? == *source);
+    session.stop().await;
+    Ok(())
+}
+
+/// A bare BitTorrent connection to a seeder, to see exactly which blocks it sends.
+struct WirePeer {
+    stream: TcpStream,
+}
+
+const UNCHOKE: u8 = 1;
+const INTERESTED: u8 = 2;
+const REQUEST: u8 = 6;
+const PIECE: u8 = 7;
+const CANCEL: u8 = 8;
+
+impl WirePeer {
+    async fn connect(addr: SocketAddr, info_hash: &str) -> anyhow::Result<WirePeer> {
+        let mut stream = TcpStream::connect(addr).await?;
+        let mut handshake = vec![19];
+        handshake.extend_from_slice(b"BitTorrent protocol");
+        handshake.extend_from_slice(&[0; 8]);
+        handshake.extend_from_slice(&data_encoding::HEXLOWER.decode(info_hash.as_bytes())?);
+        handshake.extend_from_slice(b"-CH0000-wire-peer-01");
+        stream.write_all(&handshake).await?;
+        let mut reply = [0; 68];
+        stream.read_exact(&mut reply).await?;
+        anyhow::ensure!(
+            reply[28..48] == handshake[28..48],
+            "the seeder answered for another torrent"
+        );
+        Ok(WirePeer { stream })
+    }
+
+    async fn send(&mut self, id: u8, payload: &[u8]) -> anyhow::Result<()> {
+        let len = u32::try_from(payload.len() + 1)?;
+        let mut message = len.to_be_bytes().to_vec();
+        message.push(id);
+        message.extend_from_slice(payload);
+        Ok(self.stream.write_all(&message).await?)
+    }
+
+    /// The next message that is not a keep-alive: its id and payload.
+    async fn recv(&mut self) -> anyhow::Result<(u8, Vec<u8>)> {
+        loop {
+            let mut len = [0; 4];
+            self.stream.read_exact(&mut len).await?;
+            let len = u32::from_be_bytes(len) as usize;
+            if len == 0 {
+                continue;
+            }
+            let mut message = vec![0; len];
+            self.stream.read_exact(&mut message).await?;
+            let payload = message.split_off(1);
+            return Ok((message[0], payload));
+        }
+    }
+}
+
+/// Patch "a seeder honours CANCEL": a peer requests 48 blocks from a seeder capped at
+/// 256 KiB/s (16 blocks a second), cancels the last 32 at once, then requests one more.
+/// The seeder sends the 16 it was not asked to drop and then that last one, none of the
+/// 32 cancelled (librqbit 9.1.0 ignores CANCEL and sends all 32 first, 2 s of its link).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seeder_does_not_send_blocks_whose_requests_were_cancelled() -> anyhow::Result<()> {
+    const BLOCK: u32 = 16 << 10;
+    const PIECE_LEN: u32 = 256 << 10;
+    let seeder = Seeder::random(
+        &[(FILE, 1 << 20)],
+        SeederOptions {
+            piece_length: Some(PIECE_LEN),
+            upload_bps: Some(256 << 10),
+        },
+    )
+    .await?;
+    let source = seeder.read(FILE)?;
+    let block = |i: u32| {
+        let offset = i * BLOCK;
+        [offset / PIECE_LEN, offset % PIECE_LEN, BLOCK]
+            .iter()
+            .flat_map(|v| v.to_be_bytes())
+            .collect::<Vec<u8>>()
+    };
+
+    let mut peer = WirePeer::connect(seeder.addr(), seeder.info_hash()).await?;
+    timeout(Duration::from_secs(10), async {
+        while peer.recv().await?.0 != UNCHOKE {}
+        anyhow::Ok(())
+    })
+    .await
+    .context("the seeder did not unchoke")??;
+    peer.send(INTERESTED, &[]).await?;
+    for i in 0..48 {
+        peer.send(REQUEST, &block(i)).await?;
+    }
+    for i in 16..48 {
+        peer.send(CANCEL, &block(i)).await?;
+    }
+    peer.send(REQUEST, &block(48)).await?;
+
+    let mut received = Vec::new();
+    timeout(Duration::from_secs(30), async {
+        loop {
+            let (id, payload) = peer.recv().await?;
+            if id != PIECE {
+                continue;
+            }
+            let index = u32::from_be_bytes(payload[0..4].try_into()?);
+            let begin = u32::from_be_bytes(payload[4..8].try_into()?);
+            let offset = (index * PIECE_LEN + begin) as usize;
+            anyhow::ensure!(
+                payload[8..] == source[offset..offset + BLOCK as usize],
+                "wrong bytes at {offset}"
+            );
+            let i = offset as u32 / BLOCK;
+            received.push(i);
+            if i == 48 {
+                return anyhow::Ok(());
+            }
+        }
+    })
+    .await
+    .context("the last request was not served")??;
+    let cancelled_but_sent = received.iter().filter(|i| (16..48).contains(*i)).count();
+    eprintln!("sent {cancelled_but_sent} of 32 cancelled blocks before the last request");
+    assert!(
+        (0..16).all(|i| received.contains(&i)),
+        "blocks not cancelled are sent: {received:?}"
+    );
+    assert!(
+        cancelled_but_sent < 8,
+        "{cancelled_but_sent} of 32 cancelled blocks were sent: {received:?}"
+    );
+    seeder.stop().await;
+    Ok(())
+}

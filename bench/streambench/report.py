@@ -157,6 +157,7 @@ def table(result: dict) -> str:
             "x ceil", "x best", "CPU-s/GiB", "RSS MiB", "sent/file",
             "64 on 1: err/stall/p95", "64 on 4: err/stall/p95"]
     rows = []
+    wrong = []
     for cond in result["conditions"]:
         name = cond["condition"]
         if cond.get("skipped"):
@@ -169,7 +170,8 @@ def table(result: dict) -> str:
             s = entry["summary"]
             label = result["systems"][key]["label"]
             if s.get("wrongBytes"):
-                rows.append([name, label, "WRONG BYTES: " + s["wrongBytes"]] + [""] * 11)
+                rows.append([name, label, "WRONG BYTES"] + [""] * 11)
+                wrong.append(f"{name}: {label} returned wrong bytes: {s['wrongBytes']}")
                 continue
             x_best = (s["seqMBps"] / best_seq["bestPeerValue"]
                       if best_seq and best_seq["bestPeerValue"] and s.get("seqMBps") else None)
@@ -188,6 +190,15 @@ def table(result: dict) -> str:
     lines.append("(ms; MB/s = 10^6 bytes/s; x ceil / x best: sequential MB/s over the plain "
                  "download's / the best peer's; sent/file: seeders' payload during the "
                  "sequential read over the file size)")
+    lines.extend(wrong)
+    for cond in result["conditions"]:
+        for key, entry in cond.get("systems", {}).items():
+            failures = [f for r in entry["rounds"] for f in r.get("failures", [])]
+            for f in failures[:3]:
+                lines.append(f"{cond['condition']}: {result['systems'][key]['label']} failed: {f}")
+            if len(failures) > 3:
+                lines.append(f"{cond['condition']}: {result['systems'][key]['label']}: "
+                             f"{len(failures) - 3} more failures in the JSON")
 
     for cond in result["conditions"]:
         if cond.get("skipped") or "cinemahalal" not in cond["systems"]:

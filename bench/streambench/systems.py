@@ -40,10 +40,18 @@ from .source import NAMES
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
+_handed_out = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port free on 127.0.0.1 now, and not handed out before in this run."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def clean_env() -> dict:

@@ -268,7 +268,9 @@ def main() -> int:
             copy = os.path.join(work, "cinemahalal-server")
             shutil.copy2(server, copy)
             meta["server"] = server
-            meta["serverProfile"] = "debug" if "/debug/" in server else "release"
+            parts = server.split(os.sep)
+            meta["serverProfile"] = next(
+                (p for p in ("release", "debug") if p in parts), "unknown")
             meta["serverBuilt"] = datetime.datetime.fromtimestamp(
                 os.path.getmtime(server), datetime.timezone.utc).isoformat(timespec="seconds")
             if meta["serverProfile"] == "debug":

@@ -72,8 +72,9 @@ def _ms(seconds):
 
 
 def cold_start(system, ctx, k: int = 0) -> tuple:
-    """Opens torrent k and reads bytes 0-65535: (ready s or None, first byte s, URL,
-    when the magnet was handed over; for the baseline, when the read was sent)."""
+    """Opens torrent k and reads bytes 0-65535: (ready s or None, first byte s, URL).
+    The first byte counts from handing over the magnet; for the baseline, which has
+    no magnet, from sending the read."""
     t0 = time.monotonic()
     ready, url = system.open(k)
     r = httpc.read_range(url, ctx.source, 0, min(RANGE, ctx.source.size) - 1,
@@ -81,7 +82,7 @@ def cold_start(system, ctx, k: int = 0) -> tuple:
                          give_up_secs=ctx.give_up_secs)
     if ready is None:
         t0 = r.t_sent
-    return ready, r.t_first - t0, url, t0
+    return ready, r.t_first - t0, url
 
 
 def run_system(system, ctx) -> dict:
@@ -103,7 +104,7 @@ def run_system(system, ctx) -> dict:
         for i, offset in enumerate(ctx.seek_offsets):
             try:
                 with Session(system, ctx, "seek"):
-                    ready, first, url, _ = cold_start(system, ctx)
+                    ready, first, url = cold_start(system, ctx)
                     last = min(offset + RANGE, size) - 1
                     r = httpc.read_range(url, ctx.source, offset, last, file_size=size,
                                          stall_secs=ctx.stall_secs,

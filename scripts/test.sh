@@ -60,6 +60,7 @@ lint "clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 # browser and desktop steps build the same way, so no crate is compiled twice.
 step "cargo build" cargo build --workspace --all-targets --locked
 step "cargo test" cargo test --workspace --locked
+step "benchmark, short form" python3 bench/stream_bench.py --short
 step "ui unit tests" bash -c "cd ui && npm test --silent"
 step "browser end-to-end" bash -c "cd ui && npm run --silent e2e"
 step "desktop app under Xvfb" bash tests/desktop/run.sh

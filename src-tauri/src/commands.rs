@@ -93,8 +93,9 @@ pub async fn open_in_player<R: Runtime>(
     state: State<'_, Desktop>,
     info_hash: String,
     file_index: Option<usize>,
-    player: Player,
+    player: String,
 ) -> Result<()> {
+    let player = Player::parse(&player)?;
     let url = state
         .api
         .stream_url(&info_hash, file_index, &state.base_url)?;
@@ -123,8 +124,9 @@ pub fn copy_stream_url<R: Runtime>(
     Ok(url)
 }
 
-/// The external players `open_in_player` knows; any other name is refused by the
-/// command's argument parsing, before anything runs.
+/// The external players `open_in_player` knows, by the names the page sends; any other
+/// name is refused with `INVALID_REQUEST` before anything runs. (The command takes the
+/// name as a string so that a bad one gets the API's error shape, not Tauri's.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Player {
@@ -135,6 +137,15 @@ pub enum Player {
 }
 
 impl Player {
+    pub fn parse(name: &str) -> Result<Player> {
+        serde_json::from_value(serde_json::Value::from(name)).map_err(|_| {
+            ApiError::new(
+                ErrorCode::InvalidRequest,
+                format!("unknown player {name:?}: use \"default\", \"vlc\" or \"mpv\""),
+            )
+        })
+    }
+
     /// The program and its arguments; the URL is one argument, never parsed by a shell.
     pub fn program(self, url: &str) -> Option<(&'static str, Vec<String>)> {
         match self {
@@ -188,12 +199,16 @@ mod tests {
 
     #[test]
     fn players_parse_and_pass_the_url_as_one_argument() {
-        let parse = |name: &str| serde_json::from_value::<Player>(serde_json::json!(name));
-        assert_eq!(parse("default").unwrap(), Player::Default);
-        assert_eq!(parse("vlc").unwrap(), Player::Vlc);
-        assert_eq!(parse("mpv").unwrap(), Player::Mpv);
-        assert!(parse("sh -c reboot").is_err());
-        assert!(parse("VLC").is_err());
+        assert_eq!(Player::parse("default").unwrap(), Player::Default);
+        assert_eq!(Player::parse("vlc").unwrap(), Player::Vlc);
+        assert_eq!(Player::parse("mpv").unwrap(), Player::Mpv);
+        assert!(Player::parse("VLC").is_err());
+        let err = Player::parse("sh -c reboot").unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidRequest);
+        let json = serde_json::to_value(&err).unwrap();
+        assert_eq!(json["status"], "ERROR");
+        assert_eq!(json["code"], "INVALID_REQUEST");
+        assert!(json["message"].as_str().unwrap().contains("unknown player"));
 
         let url = "http://127.0.0.1:3001/api/stream/abc";
         assert_eq!(Player::Default.program(url), None);

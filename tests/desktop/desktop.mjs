@@ -321,7 +321,7 @@ async function main() {
 
 async function secondInstance(env, takenPort, seed) {
   const app = start('second instance', APP, [], { env: { ...env, PORT: String(takenPort), CINEMAHALAL_DATA_DIR: join(tmp, 'data2') } });
-  const served = await app.waitForLine(/streams served on http:\/\/127\.0\.0\.1:(\d+)/, 30_000).catch((e) => e);
+  const served = await app.waitForLine(/listening on http:\/\/127\.0\.0\.1:(\d+)/, 30_000).catch((e) => e);
   const port = Array.isArray(served) ? Number(served[1]) : NaN;
   record('a second instance falls back to a free port when the preferred one is taken', port > 0 && port !== takenPort,
     `preferred ${takenPort}, got ${Number.isNaN(port) ? served.message : port}`);

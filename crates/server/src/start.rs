@@ -157,7 +157,6 @@ impl Running {
     /// Serves until `signal` completes, then shuts down.
     pub async fn serve_until(self, signal: impl Future<Output = ()>) {
         signal.await;
-        tracing::info!("shutting down");
         self.shutdown().await;
     }
 
@@ -177,6 +176,7 @@ impl Running {
             },
         )
         .await;
+        tracing::info!("shutting down: stopping streams");
         bounded("the engine", ENGINE_STOP_LIMIT, self.engine.shutdown()).await;
     }
 }

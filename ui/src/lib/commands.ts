@@ -6,7 +6,8 @@ export const COMMANDS = ["health", "prepare_stream", "stream_status", "list_stre
 export type Command = (typeof COMMANDS)[number];
 
 /**
- * The external players `open_in_player` knows; any other name is refused by the
- * command's argument parsing, before anything runs.
+ * The external players `open_in_player` knows, by the names the page sends; any other
+ * name is refused with `INVALID_REQUEST` before anything runs. (The command takes the
+ * name as a string so that a bad one gets the API's error shape, not Tauri's.)
  */
 export type Player = "default" | "vlc" | "mpv";

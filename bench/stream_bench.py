@@ -72,17 +72,16 @@ def parse_size(text: str) -> int:
 
 
 def find_server():
-    """A built cinemahalal-server: release first (the figures mean most), then debug."""
+    """The most recently built cinemahalal-server, release or debug, under
+    $CARGO_TARGET_DIR or the repo's target/ (so a stale build is never measured)."""
     dirs = []
     if os.environ.get("CARGO_TARGET_DIR"):
         dirs.append(os.environ["CARGO_TARGET_DIR"])
     dirs.append(os.path.join(REPO, "target"))
-    for profile in ("release", "debug"):
-        for d in dirs:
-            path = os.path.join(d, profile, "cinemahalal-server")
-            if os.access(path, os.X_OK):
-                return path
-    return None
+    found = [os.path.join(d, profile, "cinemahalal-server")
+             for d in dirs for profile in ("release", "debug")]
+    found = [p for p in found if os.access(p, os.X_OK)]
+    return max(found, key=os.path.getmtime) if found else None
 
 
 def probe_private_net():
@@ -112,8 +111,8 @@ def options():
     p.add_argument("--conditions", help="comma-separated: unshaped,narrow (default both)")
     p.add_argument("--systems", help="comma-separated, of " + ",".join(SYSTEM_KEYS) +
                    " (default all; those not installed are skipped)")
-    p.add_argument("--server", help="the cinemahalal-server binary (default: target/release, "
-                   "then target/debug, under $CARGO_TARGET_DIR or the repo)")
+    p.add_argument("--server", help="the cinemahalal-server binary (default: the newest of "
+                   "release/ and debug/ under $CARGO_TARGET_DIR or the repo's target/)")
     p.add_argument("--rqbit", help="the rqbit binary (default: rqbit in PATH)")
     p.add_argument("--out", default=os.path.join(REPO, "tests", "artifacts", "bench.json"),
                    help="where to write the JSON (default tests/artifacts/bench.json)")

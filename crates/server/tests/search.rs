@@ -6,7 +6,7 @@ mod common;
 use cinemahalal_server::search::SearchSetup;
 use cinemahalal_testkit::search::{JACKETT_KEY, Release, Upstream};
 use common::*;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 fn providers_file(dir: &std::path::Path, providers: serde_json::Value) -> std::path::PathBuf {
@@ -153,43 +153,29 @@ async fn search_errors_and_provider_settings_scenario() {
     let replacement = json!({ "providers": [
         { "name": "Good", "kind": "torznab", "url": good, "apiKey": JACKETT_KEY, "enabled": true },
     ]});
-    let r = server
-        .client
-        .put(server.url("/api/providers"))
-        .json(&replacement)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    let (status, answer) = server
+        .send_json(Method::PUT, "/api/providers", &replacement)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
     assert!(std::fs::read_to_string(&file).unwrap().contains("Good"));
     let (status, body) = server.get_json("/api/search?query=some%20film").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["results"][0]["quality"]["resolution"], "2160p");
     assert_eq!(body["failedProviders"], json!([]));
 
-    let r = server
-        .client
-        .post(server.url("/api/providers/test"))
-        .json(&json!({ "provider": replacement["providers"][0] }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(
-        r.json::<serde_json::Value>().await.unwrap(),
-        json!({ "results": 1 })
-    );
+    let test = json!({ "provider": replacement["providers"][0] });
+    let (status, answer) = server
+        .send_json(Method::POST, "/api/providers/test", &test)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer, json!({ "results": 1 }));
     let failing = json!({
         "provider": { "name": "B", "kind": "torznab", "url": broken, "apiKey": JACKETT_KEY }
     });
-    let r = server
-        .client
-        .post(server.url("/api/providers/test"))
-        .json(&failing)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::BAD_GATEWAY);
+    let (status, answer) = server
+        .send_json(Method::POST, "/api/providers/test", &failing)
+        .await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{answer}");
     // Bad settings are refused and change nothing.
     for bad in [
         json!({ "providers": [{ "name": "", "kind": "torznab", "url": "x" }] }),
@@ -197,15 +183,8 @@ async fn search_errors_and_provider_settings_scenario() {
         json!({ "providers": [{ "name": "A", "kind": "stremio", "url": "http://x" }, { "name": "a", "kind": "stremio", "url": "http://y" }] }),
         json!([]),
     ] {
-        let r = server
-            .client
-            .put(server.url("/api/providers"))
-            .json(&bad)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        assert_error(status, &r.json().await.unwrap(), 400, "INVALID_REQUEST");
+        let (status, answer) = server.send_json(Method::PUT, "/api/providers", &bad).await;
+        assert_error(status, &answer, 400, "INVALID_REQUEST");
     }
     let (_, list) = server.get_json("/api/providers").await;
     assert_eq!(list["providers"][0]["name"], "Good");
@@ -255,20 +234,10 @@ async fn keys_stay_on_the_server() {
     assert_eq!(list["providers"][0].get("apiKey"), None, "{text}");
 
     // Saved back as shown: the file keeps the key, and searches still send it.
-    let r = server
-        .client
-        .put(server.url("/api/providers"))
-        .json(&list)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let text = r.text().await.unwrap();
-    assert!(!text.contains(JACKETT_KEY), "{text}");
-    assert_eq!(
-        serde_json::from_str::<serde_json::Value>(&text).unwrap(),
-        list
-    );
+    let (status, answer) = server.send_json(Method::PUT, "/api/providers", &list).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(!answer.to_string().contains(JACKETT_KEY), "{answer}");
+    assert_eq!(answer, list);
     assert!(
         std::fs::read_to_string(&file)
             .unwrap()
@@ -280,31 +249,19 @@ async fn keys_stay_on_the_server() {
 
     // A test without apiKey uses the saved key.
     let test = json!({ "provider": list["providers"][0] });
-    let r = server
-        .client
-        .post(server.url("/api/providers/test"))
-        .json(&test)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(
-        r.json::<serde_json::Value>().await.unwrap(),
-        json!({ "results": 1 })
-    );
+    let (status, answer) = server
+        .send_json(Method::POST, "/api/providers/test", &test)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer, json!({ "results": 1 }));
 
     // "" clears the key.
     let mut cleared = list.clone();
     cleared["providers"][0]["apiKey"] = json!("");
-    let r = server
-        .client
-        .put(server.url("/api/providers"))
-        .json(&cleared)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let answer: serde_json::Value = r.json().await.unwrap();
+    let (status, answer) = server
+        .send_json(Method::PUT, "/api/providers", &cleared)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["providers"][0]["hasApiKey"], false, "{answer}");
     assert!(
         !std::fs::read_to_string(&file)
@@ -338,15 +295,7 @@ async fn failed_settings_write() {
     let list = json!({ "providers": [
         { "name": "Torrentio", "kind": "stremio", "url": "https://torrentio.strem.fun/manifest.json" },
     ]});
-    let r = server
-        .client
-        .put(server.url("/api/providers"))
-        .json(&list)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    let body = r.json().await.unwrap();
+    let (status, body) = server.send_json(Method::PUT, "/api/providers", &list).await;
     assert_error(status, &body, 500, "SETTINGS_FAILED");
     assert!(
         body["message"]

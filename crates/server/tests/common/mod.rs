@@ -78,10 +78,21 @@ impl TestServer {
     }
 
     pub async fn post_stream(&self, body: Value) -> (StatusCode, Value) {
+        self.send_json(reqwest::Method::POST, "/api/stream", &body)
+            .await
+    }
+
+    /// Sends `body` as JSON to `path` with `method`: the status and the answer's JSON.
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+    ) -> (StatusCode, Value) {
         let r = self
             .client
-            .post(self.url("/api/stream"))
-            .json(&body)
+            .request(method, self.url(path))
+            .json(body)
             .send()
             .await
             .unwrap();

@@ -347,8 +347,9 @@ ALL = [Baseline, CinemaHalal, Rqbit, Peerflix, WebTorrent]
 
 def _version(args):
     try:
-        out = subprocess.run(args, capture_output=True, text=True, timeout=20,
-                             env=clean_env()).stdout.strip()
+        done = subprocess.run(args, capture_output=True, text=True, timeout=20,
+                              env=clean_env())
+        out = (done.stdout.strip() or done.stderr.strip())  # peerflix prints to stderr
         return out.splitlines()[0] if out else None
     except (OSError, subprocess.TimeoutExpired):
         return None

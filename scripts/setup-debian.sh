@@ -12,7 +12,9 @@ packages=(
   xvfb webkit2gtk-driver   # a real desktop window under test, driven by WebDriver
   chromium                 # browser end-to-end tests (Debian's build, never a downloaded one)
   ffmpeg                   # makes the test video
+  python3-libtorrent       # the benchmark's seeders and plain-download ceiling
   nginx-light              # the reverse-proxy deployment test
+  systemd                  # systemd-analyze verifies deploy/cinemahalal-server.service
   nodejs npm               # builds the web UI
 )
 missing=()

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test: Rust (engine, server, search, desktop shell), the UI's unit tests, the
-# browser end-to-end test in Debian's chromium, and the desktop app under Xvfb.
-# Installs what is missing first. Ends with one line: "N passed, N failed".
+# Runs every check: the lints (rustfmt, clippy, svelte-check), then every test: Rust
+# (engine, server, search, desktop shell, test kit), the UI's unit tests, the browser
+# end-to-end test in Debian's chromium, and the desktop app under Xvfb.
+# Installs what is missing first. Ends with one line: "N passed, N failed" (a lint is one
+# check; a step that fails without saying how many of its tests failed counts as one).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-debian.sh || exit 1
@@ -39,12 +41,26 @@ PY
     broken+=("$name")
     [ "$f" -gt 0 ] || failed=$((failed + 1))
   fi
+  return "$rc"
 }
+
+# A lint: one check, passed when the command succeeds (a failure counts in step).
+lint() {
+  step "$@" && passed=$((passed + 1))
+}
+
+# The lints first, so a formatting or type slip shows within seconds. Clippy type-checks
+# the crates in check mode, which shares nothing with the build below wherever it runs:
+# here it costs the same and fails before the long build.
+lint "rustfmt" cargo fmt --all --check
+lint "ui type check" bash -c "cd ui && npm run --silent check"
+lint "clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 
 # One build of everything, with the feature set `cargo test --workspace` uses; the
 # browser and desktop steps build the same way, so no crate is compiled twice.
 step "cargo build" cargo build --workspace --all-targets --locked
 step "cargo test" cargo test --workspace --locked
+step "benchmark, short form" python3 bench/stream_bench.py --short
 step "ui unit tests" bash -c "cd ui && npm test --silent"
 step "browser end-to-end" bash -c "cd ui && npm run --silent e2e"
 step "desktop app under Xvfb" bash tests/desktop/run.sh

@@ -1,22 +1,10 @@
 //! The in-process backend: the same engine and loopback HTTP server the headless
-//! `cinemahalal-server` runs, started before the window opens and stopped on exit.
+//! `cinemahalal-server` runs, through the same [`cinemahalal_server::start`].
 
-use std::future::Future;
-use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::Arc;
-use std::time::Duration;
+use std::net::Ipv4Addr;
 
-use anyhow::Context;
-use cinemahalal_engine::Engine;
-use cinemahalal_server::Api;
 use cinemahalal_server::config::Config;
-use cinemahalal_server::http::AppState;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
-
-/// Longest the engine may take to stop its streams when the app quits.
-pub const ENGINE_STOP_LIMIT: Duration = Duration::from_secs(5);
+use cinemahalal_server::start::{Port, Settings};
 
 /// The desktop's settings: the headless server's, from the environment only (the app
 /// takes no flags), e.g. `CINEMAHALAL_DATA_DIR`, `CINEMAHALAL_NO_DHT`, `PORT`.
@@ -34,138 +22,34 @@ where
     Config::try_parse_from(args)
 }
 
-/// Binds the API on the loopback interface: on `preferred_port` when it is free, on a
-/// port the system picks otherwise. The desktop never listens beyond 127.0.0.1, whatever
-/// `CINEMAHALAL_BIND` says: the page's CSP allows media from 127.0.0.1 only.
-pub async fn bind_loopback(preferred_port: u16) -> std::io::Result<TcpListener> {
-    let preferred = SocketAddr::from((Ipv4Addr::LOCALHOST, preferred_port));
-    match TcpListener::bind(preferred).await {
-        Ok(listener) => Ok(listener),
-        Err(e) => {
-            tracing::info!("port {preferred_port} is not available ({e}); using a free port");
-            TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await
-        }
-    }
-}
-
-/// The engine and the server running in-process.
-pub struct Backend {
-    pub api: Arc<Api>,
-    /// `http://127.0.0.1:<port>`, the prefix of every stream URL.
-    pub base_url: String,
-    pub local_addr: SocketAddr,
-    engine: Arc<Engine>,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<std::io::Result<()>>>,
-}
-
-impl Backend {
-    /// Starts the engine and serves the API on the loopback interface. Must run inside a
-    /// Tokio runtime, which keeps the server's task.
-    pub async fn start(config: &Config) -> anyhow::Result<Backend> {
-        let engine = Engine::start(config.engine_config())
-            .await
-            .context("starting the torrent engine")?;
-        let listener = match bind_loopback(config.port).await {
-            Ok(l) => l,
-            Err(e) => {
-                engine.shutdown().await;
-                return Err(e).context("binding the loopback HTTP API");
-            }
-        };
-        let local_addr = listener.local_addr()?;
-        // Search providers as the headless server keeps them: the platform's search.toml
-        // (or CINEMAHALAL_SEARCH_CONFIG), with the environment's overrides.
-        let api = Arc::new(Api::new(engine.clone()).with_search(config.search_setup()));
-        // The page talks to the engine through commands; the server is there for the
-        // <video> element and external players. It also serves the built UI, like the
-        // headless server, for a browser pointed at it.
-        let state = AppState::new(api.clone(), local_addr).with_ui_dir(config.ui_dir());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(cinemahalal_server::server::run(listener, state, async {
-            let _ = stopped.await;
-        }));
-        tracing::info!(
-            data_dir = %config.data_dir().display(),
-            "CinemaHalal engine started; streams served on http://{local_addr}"
-        );
-        Ok(Backend {
-            api,
-            base_url: format!("http://{local_addr}"),
-            local_addr,
-            engine,
-            stop: Some(stop),
-            server: Some(server),
-        })
-    }
-
-    /// Stops the server (open responses get [`cinemahalal_server::server::SHUTDOWN_GRACE`])
-    /// and then every stream, each step bounded so quitting never hangs.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            let limit = cinemahalal_server::server::SHUTDOWN_GRACE + Duration::from_secs(1);
-            bounded("the HTTP server", limit, async {
-                if let Ok(Err(e)) = server.await {
-                    tracing::warn!("the HTTP server stopped with an error: {e}");
-                }
-            })
-            .await;
-        }
-        tracing::info!("shutting down: stopping streams");
-        bounded("the engine", ENGINE_STOP_LIMIT, self.engine.shutdown()).await;
-    }
-}
-
-async fn bounded(what: &str, limit: Duration, f: impl Future<Output = ()>) {
-    if tokio::time::timeout(limit, f).await.is_err() {
-        tracing::warn!("{what} did not stop within {limit:?}; quitting anyway");
+/// The server's settings as the desktop runs them: on 127.0.0.1 whatever
+/// `CINEMAHALAL_BIND` says (the page's CSP allows media from 127.0.0.1 only), on `PORT`
+/// when it is free and on a free port otherwise (the window is told the URL).
+pub fn settings(config: &Config) -> Settings {
+    Settings {
+        bind: Ipv4Addr::LOCALHOST.into(),
+        port: Port::Preferred(config.port),
+        ..config.settings()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    #[tokio::test]
-    async fn binds_the_preferred_port_when_free() {
-        // Find a free port, release it, then ask for it.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let listener = bind_loopback(port).await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        assert_eq!(addr.port(), port);
-        assert!(addr.ip().is_loopback());
-    }
-
-    #[tokio::test]
-    async fn falls_back_to_a_free_port_when_the_preferred_one_is_taken() {
-        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = taken.local_addr().unwrap().port();
-        let listener = bind_loopback(port).await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        assert_ne!(addr.port(), port);
-        assert_ne!(addr.port(), 0);
-        assert!(addr.ip().is_loopback());
-    }
-
     #[test]
-    fn config_comes_from_the_environment_variables_of_the_headless_server() {
-        let config = config_from_args(["x"]).unwrap();
-        // No flags: defaults (or whatever the environment says) apply.
-        assert!(config.port == 3001 || std::env::var_os("PORT").is_some());
-        let config = config_from_args(["x", "--no-dht", "--port", "0"]).unwrap();
-        assert!(config.no_dht);
-        assert_eq!(config.port, 0);
+    fn the_desktop_listens_on_loopback_whatever_the_bind_setting_says() {
+        let config = config_from_args(["x", "--bind", "0.0.0.0", "--port", "4321"]).unwrap();
+        let settings = settings(&config);
+        assert!(settings.bind.is_loopback());
+        assert_eq!(settings.port, Port::Preferred(4321));
+        let config = config_from_args(["x", "--no-dht"]).unwrap();
+        assert!(!super::settings(&config).engine.dht);
     }
 
-    /// The whole backend: started from a config, answering on loopback, stopped.
+    /// The whole backend: started from flags, answering on loopback, stopped.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn starts_serves_health_and_stops() {
         let dir = tempfile::tempdir().unwrap();
@@ -184,17 +68,18 @@ mod tests {
             dir.path().join("search.toml").to_str().unwrap(),
         ])
         .unwrap();
-        let backend = tokio::time::timeout(Duration::from_secs(30), Backend::start(&config))
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(backend.local_addr.ip().is_loopback());
-        assert_eq!(backend.base_url, format!("http://{}", backend.local_addr));
-        assert_eq!(backend.api.health().status, "OK");
+        let running = tokio::time::timeout(
+            Duration::from_secs(30),
+            cinemahalal_server::start(settings(&config)),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let addr = running.local_addr();
+        assert!(addr.ip().is_loopback());
+        assert_eq!(running.api().health().status, "OK");
 
-        let mut socket = tokio::net::TcpStream::connect(backend.local_addr)
-            .await
-            .unwrap();
+        let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
         socket
             .write_all(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             .await
@@ -207,8 +92,7 @@ mod tests {
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
         assert!(answer.contains("\"status\":\"OK\""), "{answer}");
 
-        let addr = backend.local_addr;
-        tokio::time::timeout(Duration::from_secs(15), backend.shutdown())
+        tokio::time::timeout(Duration::from_secs(15), running.shutdown())
             .await
             .unwrap();
         assert!(

@@ -7,13 +7,15 @@
 use std::sync::Arc;
 
 use cinemahalal_engine::StreamStatus;
-use cinemahalal_search::{ProviderConfig, SearchResponse};
-use cinemahalal_server::api::{
+use cinemahalal_search::{Provider, SearchResponse};
+use cinemahalal_server::wire::{
     Health, ProviderList, ProviderTest, ProviderTestResult, SearchRequest, Stopped, StreamList,
     StreamReady, StreamRequest,
 };
 use cinemahalal_server::{Api, ApiError, ErrorCode};
+use serde::Deserialize;
 use tauri::{AppHandle, Runtime, State};
+use ts_rs::TS;
 
 /// What every command shares.
 pub struct Desktop {
@@ -72,17 +74,14 @@ pub fn list_providers(state: State<'_, Desktop>) -> Result<ProviderList> {
 }
 
 #[tauri::command]
-pub fn save_providers(
-    state: State<'_, Desktop>,
-    providers: Vec<ProviderConfig>,
-) -> Result<ProviderList> {
+pub fn save_providers(state: State<'_, Desktop>, providers: Vec<Provider>) -> Result<ProviderList> {
     state.api.save_providers(ProviderList { providers })
 }
 
 #[tauri::command]
 pub async fn test_provider(
     state: State<'_, Desktop>,
-    provider: ProviderConfig,
+    provider: Provider,
 ) -> Result<ProviderTestResult> {
     state.api.test_provider(ProviderTest { provider }).await
 }
@@ -118,15 +117,18 @@ pub fn copy_stream_url<R: Runtime>(
         .stream_url(&info_hash, file_index, &state.base_url)?;
     app.clipboard().write_text(url.clone()).map_err(|e| {
         ApiError::new(
-            ErrorCode::StreamFailed,
+            ErrorCode::ClipboardFailed,
             format!("could not write to the clipboard: {e}"),
         )
     })?;
     Ok(url)
 }
 
-/// The external players `open_in_player` knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The external players `open_in_player` knows, by the names the page sends; any other
+/// name is refused with `INVALID_REQUEST` before anything runs. (The command takes the
+/// name as a string so that a bad one gets the API's error shape, not Tauri's.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
 pub enum Player {
     /// Whatever the system opens http URLs with.
     Default,
@@ -136,15 +138,12 @@ pub enum Player {
 
 impl Player {
     pub fn parse(name: &str) -> Result<Player> {
-        match name {
-            "default" => Ok(Player::Default),
-            "vlc" => Ok(Player::Vlc),
-            "mpv" => Ok(Player::Mpv),
-            other => Err(ApiError::new(
+        serde_json::from_value(serde_json::Value::from(name)).map_err(|_| {
+            ApiError::new(
                 ErrorCode::InvalidRequest,
-                format!("unknown player {other:?}: use \"default\", \"vlc\" or \"mpv\""),
-            )),
-        }
+                format!("unknown player {name:?}: use \"default\", \"vlc\" or \"mpv\""),
+            )
+        })
     }
 
     /// The program and its arguments; the URL is one argument, never parsed by a shell.
@@ -161,7 +160,7 @@ impl Player {
 
     fn launch<R: Runtime>(self, app: &AppHandle<R>, url: &str) -> Result<()> {
         let failed = |what: &str, e: &dyn std::fmt::Display| {
-            ApiError::new(ErrorCode::StreamFailed, format!("{what}: {e}"))
+            ApiError::new(ErrorCode::PlayerFailed, format!("{what}: {e}"))
         };
         let Some((program, args)) = self.program(url) else {
             return open::that_detached(url)
@@ -203,8 +202,13 @@ mod tests {
         assert_eq!(Player::parse("default").unwrap(), Player::Default);
         assert_eq!(Player::parse("vlc").unwrap(), Player::Vlc);
         assert_eq!(Player::parse("mpv").unwrap(), Player::Mpv);
+        assert!(Player::parse("VLC").is_err());
         let err = Player::parse("sh -c reboot").unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidRequest);
+        let json = serde_json::to_value(&err).unwrap();
+        assert_eq!(json["status"], "ERROR");
+        assert_eq!(json["code"], "INVALID_REQUEST");
+        assert!(json["message"].as_str().unwrap().contains("unknown player"));
 
         let url = "http://127.0.0.1:3001/api/stream/abc";
         assert_eq!(Player::Default.program(url), None);
@@ -215,13 +219,5 @@ mod tests {
         let (program, args) = Player::Mpv.program(url).unwrap();
         assert_eq!(program, "mpv");
         assert_eq!(args.last().unwrap(), url);
-    }
-
-    #[test]
-    fn errors_reach_the_page_in_the_api_shape() {
-        let json = serde_json::to_value(Player::parse("x").unwrap_err()).unwrap();
-        assert_eq!(json["status"], "ERROR");
-        assert_eq!(json["code"], "INVALID_REQUEST");
-        assert!(json["message"].as_str().unwrap().contains("unknown player"));
     }
 }

@@ -8,49 +8,47 @@
 //!   own commands only).
 
 pub mod backend;
+#[macro_use]
 mod command_names;
 pub mod commands;
 
 pub use command_names::COMMANDS;
 
-use backend::Backend;
+use cinemahalal_server::config::init_logging;
+use cinemahalal_server::start::shutdown_signal;
 use commands::Desktop;
+
+/// Registers the handler of every command in `command_names.rs`.
+macro_rules! handlers {
+    ($($name:ident),*) => {
+        tauri::generate_handler![$(commands::$name),*]
+    };
+}
 
 /// Starts the backend, opens the window, and stops streams when the app quits.
 pub fn run() -> anyhow::Result<()> {
     let config = backend::config_from_env().unwrap_or_else(|e| e.exit());
-    init_logging(config.log_format);
+    init_logging(config.log_format, "info");
 
-    let backend = tauri::async_runtime::block_on(Backend::start(&config))?;
+    let backend =
+        tauri::async_runtime::block_on(cinemahalal_server::start(backend::settings(&config)))?;
     let desktop = Desktop {
-        api: backend.api.clone(),
-        base_url: backend.base_url.clone(),
+        api: backend.api().clone(),
+        base_url: backend.base_url(),
     };
     // Listening from now on: a signal that comes while the window is still being made
     // is kept, not fatal.
     let quit = {
         let runtime = tauri::async_runtime::handle();
         let _inside = runtime.inner().enter();
-        quit_signal()
+        shutdown_signal()
     };
 
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_shell::init())
         .plugin(tauri_plugin_clipboard_manager::init())
         .manage(desktop)
-        .invoke_handler(tauri::generate_handler![
-            commands::health,
-            commands::prepare_stream,
-            commands::stream_status,
-            commands::list_streams,
-            commands::stop_stream,
-            commands::open_in_player,
-            commands::copy_stream_url,
-            commands::search,
-            commands::list_providers,
-            commands::save_providers,
-            commands::test_provider,
-        ])
+        .invoke_handler(with_commands!(handlers))
         .setup(move |app| {
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
@@ -78,52 +76,6 @@ pub fn run() -> anyhow::Result<()> {
         }
     });
     Ok(())
-}
-
-/// Logging as the headless server does it (RUST_LOG filters, `CINEMAHALAL_LOG_FORMAT`),
-/// to standard error: a desktop app's stdout is often not a terminal or a log.
-fn init_logging(format: cinemahalal_server::config::LogFormat) {
-    use cinemahalal_server::config::LogFormat;
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi);
-    let _ = match format {
-        LogFormat::Human => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
-    };
-}
-
-/// Resolves on SIGTERM or SIGINT, which then quit the way closing the window does, so
-/// streams stop gracefully. The handlers are installed when this is called (inside the
-/// runtime), not when the future is first polled.
-fn quit_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let term = signal(SignalKind::terminate());
-        let int = signal(SignalKind::interrupt());
-        async move {
-            match (term, int) {
-                (Ok(mut term), Ok(mut int)) => {
-                    tokio::select! {
-                        _ = term.recv() => {},
-                        _ = int.recv() => {},
-                    }
-                }
-                _ => std::future::pending().await,
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        async {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
 }
 
 #[cfg(test)]
@@ -189,6 +141,26 @@ mod tests {
         );
         assert_eq!(config["build"]["frontendDist"], "ui/dist");
         assert_eq!(config["app"]["withGlobalTauri"], false);
+    }
+
+    /// The page's transport imports `COMMANDS` and `Player` from this generated file,
+    /// so a command it invokes that the list lacks fails the UI's type check.
+    #[test]
+    fn the_checked_in_typescript_commands_are_current() {
+        use cinemahalal_server::contract::{assert_generated_file, config, declaration};
+        let names: Vec<String> = COMMANDS.iter().map(|c| format!("\"{c}\"")).collect();
+        let generated = format!(
+            "// The desktop app's Tauri commands, generated from src-tauri/src/command_names.rs by\n\
+             // src-tauri/src/lib.rs's tests. Do not edit: `cargo test -p cinemahalal-desktop` rewrites it.\n\n\
+             export const COMMANDS = [{}] as const;\n\n\
+             export type Command = (typeof COMMANDS)[number];\n\n\
+             {}\n",
+            names.join(", "),
+            declaration::<crate::commands::Player>(&config()),
+        );
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/commands.ts");
+        assert_generated_file(&path, &generated);
     }
 
     #[test]

@@ -24,7 +24,10 @@ export const CHROMIUM_ARGS = [
   '--autoplay-policy=no-user-gesture-required',
 ];
 
-/** Headless chromium; close it with `await browser.close()`. */
+/**
+ * Headless chromium; close it with `await browser.close()`.
+ * @param {import('playwright-core').LaunchOptions} [opts]
+ */
 export function launchBrowser(opts = {}) {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
@@ -34,23 +37,32 @@ export function launchBrowser(opts = {}) {
   });
 }
 
+/** @typedef {import('playwright-core').Page & { problems: string[] }} CheckedPage */
+
 /**
  * A page whose console errors and uncaught exceptions are collected in `page.problems`,
  * so a test can assert the app ran cleanly.
+ * @param {import('playwright-core').Browser} browser
+ * @param {{ viewport?: { width: number, height: number } }} [options]
+ * @returns {Promise<CheckedPage>}
  */
 export async function newPage(browser, { viewport = { width: 1280, height: 800 } } = {}) {
   const context = await browser.newContext({ viewport, colorScheme: 'dark' });
   const page = await context.newPage();
+  /** @type {string[]} */
   const problems = [];
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => {
     if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
   });
-  page.problems = problems;
-  return page;
+  return Object.assign(page, { problems });
 }
 
-/** Full-page PNG at ARTIFACTS_DIR/<name>.png; returns its path. */
+/**
+ * Full-page PNG at ARTIFACTS_DIR/<name>.png; returns its path.
+ * @param {import('playwright-core').Page} page
+ * @param {string} name
+ */
 export async function screenshot(page, name) {
   await mkdir(ARTIFACTS_DIR, { recursive: true });
   const path = join(ARTIFACTS_DIR, `${name.replace(/[^\w.-]+/g, '_')}.png`);

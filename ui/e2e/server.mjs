@@ -1,10 +1,17 @@
 // A tiny static server for ui/dist on 127.0.0.1:0, with an optional `/api` handler on
-// the same origin (a fake backend now; the real server replaces all of this later).
+// the same origin (the fake API of fake-api.mjs).
 
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 
+/** @typedef {import('node:http').IncomingMessage} IncomingMessage */
+/** @typedef {import('node:http').ServerResponse} ServerResponse */
+/** @typedef {import('../src/lib/contract').ApiError} ApiError */
+/** @typedef {import('../src/lib/contract').ErrorCode} ErrorCode */
+/** @typedef {(req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void} ApiHandler */
+
+/** @type {Record<string, string>} */
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -16,51 +23,78 @@ const TYPES = {
   '.woff2': 'font/woff2',
 };
 
+/**
+ * @param {ServerResponse} res
+ * @param {number} status
+ * @param {unknown} body
+ */
 export function sendJson(res, status, body) {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
 }
 
-export async function readJsonBody(req) {
+/**
+ * The API's error answer, `{"status":"ERROR","code","message"}`.
+ * @param {ServerResponse} res
+ * @param {number} status
+ * @param {ErrorCode} code
+ * @param {string} message
+ * @param {Partial<ApiError>} [extra]
+ */
+export function sendError(res, status, code, message, extra = {}) {
+  /** @type {ApiError} */
+  const body = { status: 'ERROR', code, message, ...extra };
+  sendJson(res, status, body);
+}
+
+/**
+ * The request's body as text.
+ * @param {IncomingMessage} req
+ * @returns {Promise<string>}
+ */
+export async function readBody(req) {
+  /** @type {Buffer[]} */
   const chunks = [];
   for await (const c of req) chunks.push(c);
-  const text = Buffer.concat(chunks).toString('utf8');
-  return text ? JSON.parse(text) : undefined;
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**
  * Start serving `root`. `api(req, res, url)` handles every `/api/...` request.
- * Resolves to `{ server, origin, close() }`.
+ * @param {{ root: string, api?: ApiHandler }} options
  */
 export async function startServer({ root, api }) {
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     try {
-      if (url.pathname.startsWith('/api/') && api) return await api(req, res, url);
-      if (url.pathname.startsWith('/api/')) return sendJson(res, 404, { status: 'ERROR', code: 'INVALID_REQUEST', message: 'no api' });
+      if (url.pathname === '/api' || url.pathname.startsWith('/api/')) {
+        if (api) return await api(req, res, url);
+        return sendError(res, 404, 'NOT_FOUND', 'no such API path');
+      }
       let rel = decodeURIComponent(url.pathname);
       if (rel.endsWith('/')) rel += 'index.html';
       const file = normalize(join(root, rel));
-      if (file !== root && !file.startsWith(root + sep)) return sendJson(res, 403, { status: 'ERROR', code: 'INVALID_REQUEST', message: 'outside root' });
+      if (file !== root && !file.startsWith(root + sep)) return sendError(res, 404, 'NOT_FOUND', 'outside the UI');
       const info = await stat(file).catch(() => null);
       const path = info?.isFile() ? file : join(root, 'index.html');
       const body = await readFile(path);
       res.writeHead(200, { 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream', 'Content-Length': body.length });
       res.end(body);
     } catch (err) {
-      if (!res.headersSent) sendJson(res, 500, { status: 'ERROR', code: 'STREAM_FAILED', message: String(err) });
+      if (!res.headersSent) sendError(res, 500, 'STREAM_FAILED', String(err));
       else res.destroy();
     }
   });
   await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
+    server.listen(0, '127.0.0.1', () => resolve(undefined));
   });
-  const { port } = server.address();
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
   return {
     server,
     origin: `http://127.0.0.1:${port}`,
+    /** @returns {Promise<void>} */
     close() {
       server.closeAllConnections?.();
       return new Promise((resolve) => server.close(() => resolve()));

@@ -1,35 +1,56 @@
-// Helpers for the end-to-end test against the real headless server and a real local
-// swarm: child processes with bounded waits and log tails, a test clip made by ffmpeg, a
-// minimal HTTP BitTorrent tracker and a Stremio add-on fixture, all on 127.0.0.1.
+// Helpers for the end-to-end tests against the real binaries and a real local swarm
+// (the browser tests here and the desktop test in tests/desktop): child processes with
+// bounded waits and log tails, a test clip made by ffmpeg, a minimal HTTP BitTorrent
+// tracker and a Stremio add-on fixture, all on 127.0.0.1. Node built-ins only.
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { join, resolve } from 'node:path';
-import { UI_DIR } from './browser.mjs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const REPO_DIR = resolve(UI_DIR, '..');
-const TARGET_DIR = resolve(process.env.CARGO_TARGET_DIR ?? join(REPO_DIR, 'target'));
+/** @typedef {import('../src/lib/contract').ApiError} ApiError */
+/** @typedef {import('../src/lib/contract').StreamStatus} StreamStatus */
+
+export const REPO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const TARGET_DIR = resolve(process.env.CARGO_TARGET_DIR ?? join(REPO_DIR, 'target'));
 export const SERVER_BIN = process.env.CINEMAHALAL_SERVER_BIN ?? join(TARGET_DIR, 'debug', 'cinemahalal-server');
 export const SWARM_BIN = process.env.CINEMAHALAL_SWARM_BIN ?? join(TARGET_DIR, 'debug', 'cinemahalal-swarm');
 
-/** Rejects with `what` if `promise` takes longer than `ms`. */
+/**
+ * Rejects with `what` if `promise` takes longer than `ms`.
+ * @template T
+ * @param {Promise<T>} promise
+ * @param {number} ms
+ * @param {string} what
+ * @returns {Promise<T>}
+ */
 export function withTimeout(promise, ms, what) {
+  /** @type {NodeJS.Timeout | undefined} */
   let timer;
+  /** @type {Promise<never>} */
   const timeout = new Promise((_, reject) => {
     timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Polls `check()` until it returns something truthy; rejects after `ms`. */
+/**
+ * Polls `check()` until it returns something truthy; rejects after `ms`.
+ * @template T
+ * @param {() => T | Promise<T>} check
+ * @param {{ ms?: number, every?: number, what?: string }} [options]
+ * @returns {Promise<T>}
+ */
 export async function waitUntil(check, { ms = 10_000, every = 100, what = 'condition' } = {}) {
   const deadline = Date.now() + ms;
+  /** @type {unknown} */
   let last;
   for (;;) {
     try {
-      last = await check();
-      if (last) return last;
+      const value = await check();
+      last = value;
+      if (value) return value;
     } catch (err) {
       last = err;
     }
@@ -44,7 +65,20 @@ export async function waitUntil(check, { ms = 10_000, every = 100, what = 'condi
  * before the stream exists included), so a test can ask afterwards what the server
  * reported while the file was arriving, however fast or slow that was.
  */
+/**
+ * One answer of the status poller: a `StreamStatus` with HTTP status 200, otherwise the
+ * error body (or null, with `error` when the request failed).
+ * @typedef {{ at: number, status: number, body: StreamStatus | ApiError | null, error?: string }} StatusSample
+ */
+/** @typedef {{ at: number, status: number, body: StreamStatus }} StatusOk */
+
+/**
+ * @param {string} origin
+ * @param {string} infoHash
+ * @param {{ every?: number }} [options]
+ */
 export function pollStreamStatus(origin, infoHash, { every = 200 } = {}) {
+  /** @type {StatusSample[]} */
   const samples = [];
   const t0 = Date.now();
   let stopped = false;
@@ -60,13 +94,13 @@ export function pollStreamStatus(origin, infoHash, { every = 200 } = {}) {
       await new Promise((r) => setTimeout(r, every));
     }
   })();
-  const ok = () => samples.filter((s) => s.status === 200 && s.body);
+  const ok = () => /** @type {StatusOk[]} */ (samples.filter((s) => s.status === 200 && s.body));
   return {
     samples,
     /** Answers with status 200, oldest first. */
     ok,
     /** The largest value of `pick(body)` over the 200 answers (or -Infinity). */
-    max: (pick) => Math.max(-Infinity, ...ok().map((s) => pick(s.body))),
+    max: (/** @type {(body: StreamStatus) => number} */ pick) => Math.max(-Infinity, ...ok().map((s) => pick(s.body))),
     /** A one-line digest for diagnostics. */
     summary: () =>
       ok()
@@ -83,31 +117,64 @@ export function pollStreamStatus(origin, infoHash, { every = 200 } = {}) {
 const live = new Set();
 // A crash of the test runner must not leave a server or seeder behind.
 process.on('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
+  for (const child of live) signalChild(child, 'SIGKILL');
 });
+
+/** Children started in a process group of their own (`spawnLogged`'s `group`). */
+const grouped = new WeakSet();
+
+/**
+ * Sends `sig` to the child, or to its whole process group if it has one.
+ * @param {import('node:child_process').ChildProcess} child
+ * @param {NodeJS.Signals} sig
+ */
+function signalChild(child, sig) {
+  try {
+    if (grouped.has(child) && child.pid !== undefined) process.kill(-child.pid, sig);
+    else child.kill(sig);
+  } catch {
+    // Already gone.
+  }
+}
 
 const ANSI = /\x1b\[[0-9;]*m/g;
 
 /**
  * Spawns `cmd` keeping the last lines of its output (`child.tail()`), and lets callers
- * wait for a line matching a pattern (`child.waitForLine(re, ms)`).
+ * wait for a line matching a pattern (`child.waitForLine(re, ms)`). Besides spawn's
+ * options: `logTo`, a writable stream that gets every line too; `group`, to run it in a
+ * process group of its own that stopChild (and the runner's exit) signals whole, for
+ * commands that start children of their own.
+ * @param {string} name
+ * @param {string} cmd
+ * @param {string[]} args
+ * @param {import('node:child_process').SpawnOptions & { logTo?: NodeJS.WritableStream, group?: boolean }} [opts]
  */
-export function spawnLogged(name, cmd, args, opts = {}) {
-  if (!existsSync(cmd)) throw new Error(`${cmd} is missing: run \`cargo build -p cinemahalal-server -p cinemahalal-swarm\``);
-  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...opts });
+export function spawnLogged(name, cmd, args, { logTo, group = false, ...opts } = {}) {
+  if (!existsSync(cmd)) {
+    throw new Error(`${cmd} is missing: build the binaries (cargo build --workspace --all-targets) and install the tools (scripts/setup-debian.sh)`);
+  }
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...opts, detached: group });
+  if (group) grouped.add(child);
   live.add(child);
+  /** @type {string[]} */
   const lines = [];
+  /** @type {Set<(line: string | null) => void>} */
   const waiters = new Set();
+  /** @type {{ code: number | null, signal: NodeJS.Signals | null } | null} */
   let exited = null;
+  /** @param {'stdout' | 'stderr'} stream */
   const push = (stream) => {
     let partial = '';
-    child[stream].setEncoding('utf8');
-    child[stream].on('data', (chunk) => {
+    const out = /** @type {import('node:stream').Readable} */ (child[stream]);
+    out.setEncoding('utf8');
+    out.on('data', (/** @type {string} */ chunk) => {
       const parts = (partial + chunk).split('\n');
-      partial = parts.pop();
+      partial = parts.pop() ?? '';
       for (const raw of parts) {
         const line = raw.replace(ANSI, '');
         lines.push(`[${name} ${stream}] ${line}`);
+        logTo?.write(`[${name} ${stream}] ${line}\n`);
         if (lines.length > 400) lines.shift();
         for (const w of waiters) w(line);
       }
@@ -115,18 +182,28 @@ export function spawnLogged(name, cmd, args, opts = {}) {
   };
   push('stdout');
   push('stderr');
+  let closed = false;
   child.on('exit', (code, signal) => {
     exited = { code, signal };
     live.delete(child);
     lines.push(`[${name}] exited code=${code} signal=${signal}`);
+  });
+  // Its last lines may arrive after 'exit': waiters give up once its output has closed.
+  child.on('close', () => {
+    closed = true;
     for (const w of waiters) w(null);
   });
   child.on('error', (err) => lines.push(`[${name}] spawn error: ${err.message}`));
-  child.tail = (n = 40) => lines.slice(-n).join('\n');
-  child.exited = () => exited;
-  child.waitForLine = (re, ms) =>
+  const tail = (n = 40) => lines.slice(-n).join('\n');
+  /**
+   * @param {RegExp} re
+   * @param {number} ms
+   * @returns {Promise<RegExpExecArray>}
+   */
+  const waitForLine = (re, ms) =>
     withTimeout(
       new Promise((resolveLine, reject) => {
+        /** @param {string | null} line */
         const w = (line) => {
           if (line === null) {
             waiters.delete(w);
@@ -139,20 +216,26 @@ export function spawnLogged(name, cmd, args, opts = {}) {
             resolveLine(m);
           }
         };
-        if (exited) return w(null);
+        if (closed) return w(null);
         waiters.add(w);
       }),
       ms,
-      `${name} to print ${re}\n${child.tail()}`,
+      `${name} to print ${re}\n${tail()}`,
     );
-  return child;
+  return Object.assign(child, { tail, exited: () => exited, waitForLine });
 }
 
-/** SIGTERM (or closing stdin when `viaStdin`), then SIGKILL after `graceMs`. */
+/** @typedef {ReturnType<typeof spawnLogged>} LoggedChild */
+
+/**
+ * SIGTERM (or closing stdin when `viaStdin`), then SIGKILL after `graceMs`.
+ * @param {LoggedChild | undefined} child
+ * @param {{ graceMs?: number, viaStdin?: boolean }} [options]
+ */
 export async function stopChild(child, { graceMs = 8000, viaStdin = false } = {}) {
   if (!child || child.exited() || child.exitCode !== null) return;
   const done = new Promise((r) => child.once('exit', r));
-  if (viaStdin) child.stdin.end();
+  if (viaStdin) child.stdin?.end();
   else child.kill('SIGTERM');
   try {
     await withTimeout(done, graceMs, `${child.spawnfile} to exit`);
@@ -160,9 +243,14 @@ export async function stopChild(child, { graceMs = 8000, viaStdin = false } = {}
     child.kill('SIGKILL');
     await withTimeout(done, 5000, `${child.spawnfile} to die`).catch(() => {});
   }
+  if (grouped.has(child)) signalChild(child, 'SIGKILL');
 }
 
-/** A `seconds` long H.264/AAC MP4 (about 265 kB per second: noise keeps the bitrate up) at `path`. */
+/**
+ * A `seconds` long H.264/AAC MP4 (about 265 kB per second: noise keeps the bitrate up) at `path`.
+ * @param {string} path
+ * @param {{ seconds?: number }} [options]
+ */
 export async function makeClip(path, { seconds = 20 } = {}) {
   const child = spawnLogged('ffmpeg', '/usr/bin/ffmpeg', [
     '-nostdin', '-loglevel', 'error', '-y',
@@ -173,13 +261,22 @@ export async function makeClip(path, { seconds = 20 } = {}) {
     '-pix_fmt', 'yuv420p', '-g', '25',
     '-c:a', 'aac', '-movflags', '+faststart', path,
   ]);
-  const { code } = await withTimeout(new Promise((r) => child.once('exit', (code) => r({ code }))), 60_000, 'ffmpeg');
+  const { code } = await withTimeout(
+    /** @type {Promise<{ code: number | null }>} */ (new Promise((r) => child.once('exit', (code) => r({ code })))),
+    60_000,
+    'ffmpeg',
+  );
   if (code !== 0) throw new Error(`ffmpeg failed (${code}):\n${child.tail()}`);
 }
 
 /**
  * `cinemahalal-swarm file` → `{ child, magnet, infoHash, peer }`; stop with stopChild(child, {viaStdin: true}).
  * `uploadBps` caps its upload; `pieceLength` (a power of two ≥ 16 KiB) overrides librqbit's choice.
+ */
+/**
+ * @param {string} file
+ * @param {{ uploadBps?: number, pieceLength?: number }} [options]
+ * @returns {Promise<{ child: LoggedChild, magnet: string, infoHash: string, peer: string }>}
  */
 export async function startSeeder(file, { uploadBps, pieceLength } = {}) {
   const args = [file];
@@ -190,7 +287,10 @@ export async function startSeeder(file, { uploadBps, pieceLength } = {}) {
   return { child, ...JSON.parse(line) };
 }
 
-/** The headless server on 127.0.0.1 with a fresh data dir → `{ child, origin }`. */
+/**
+ * The headless server on 127.0.0.1 with a fresh data dir → `{ child, origin }`.
+ * @param {{ dataDir: string, uiDir: string, searchConfig: string, env?: Record<string, string> }} options
+ */
 export async function startCinemaServer({ dataDir, uiDir, searchConfig, env = {} }) {
   const args = [
     '--port', '0', '--bind', '127.0.0.1', '--data-dir', dataDir,
@@ -205,16 +305,18 @@ export async function startCinemaServer({ dataDir, uiDir, searchConfig, env = {}
   return { child, origin: m[1] };
 }
 
+/** @param {import('node:http').Server} server */
 async function listen(server) {
   await new Promise((resolveListen, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolveListen);
+    server.listen(0, '127.0.0.1', () => resolveListen(undefined));
   });
-  const { port } = server.address();
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
   return {
     server,
     port,
     origin: `http://127.0.0.1:${port}`,
+    /** @returns {Promise<void>} */
     close() {
       server.closeAllConnections?.();
       return new Promise((r) => server.close(() => r()));
@@ -222,8 +324,12 @@ async function listen(server) {
   };
 }
 
-/** Percent-decodes a raw query value to bytes (info_hash is 20 raw bytes). */
+/**
+ * Percent-decodes a raw query value to bytes (info_hash is 20 raw bytes).
+ * @param {string} raw
+ */
 function percentBytes(raw) {
+  /** @type {number[]} */
   const out = [];
   for (let i = 0; i < raw.length; i++) {
     if (raw[i] === '%' && i + 2 < raw.length) {
@@ -235,14 +341,18 @@ function percentBytes(raw) {
   return Buffer.from(out);
 }
 
-const bstr = (buf) => Buffer.concat([Buffer.from(`${buf.length}:`), buf]);
+const bstr = (/** @type {Buffer} */ buf) => Buffer.concat([Buffer.from(`${buf.length}:`), buf]);
 
 /**
  * A minimal HTTP tracker: every `GET /announce` of `infoHash` answers the compact peer
  * list `peers` ("127.0.0.1:port" strings); other hashes get a bencoded failure.
  * `announces` records `{infoHash, port, event, compact}` of each request.
  */
+/**
+ * @param {{ infoHash: string, peers: string[] }} options
+ */
 export async function startTracker({ infoHash, peers }) {
+  /** @type {{ path: string, infoHash: string | null, port: number, event: string | null, compact: string | null }[]} */
   const announces = [];
   const compact = Buffer.concat(
     peers.map((p) => {
@@ -275,12 +385,16 @@ export async function startTracker({ infoHash, peers }) {
 }
 
 /** A Stremio add-on answering its manifest and `/stream/movie/<id>.json` from `streams`. */
+/**
+ * @param {{ streams: Record<string, unknown[]> }} options
+ */
 export async function startStremioFixture({ streams }) {
+  /** @type {string[]} */
   const requests = [];
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     requests.push(path);
-    const json = (status, body) => {
+    const json = (/** @type {number} */ status, /** @type {unknown} */ body) => {
       const text = JSON.stringify(body);
       res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
       res.end(text);

@@ -1,3 +1,4 @@
+// @ts-check
 // End-to-end: the built UI served by the REAL headless server, streaming from a REAL
 // local seeder, driven in Debian's chromium. Everything binds 127.0.0.1; no internet.
 // Run: npm run e2e:swarm (builds the UI and the two binaries first).
@@ -34,7 +35,11 @@ import {
   waitUntil,
 } from './swarm.mjs';
 
-const tid = (id) => `[data-testid="${id}"]`;
+/** @typedef {import('../src/lib/contract').ByteRange} ByteRange */
+/** @typedef {import('../src/lib/contract').StreamReady} StreamReady */
+/** @typedef {import('../src/lib/contract').StreamStatus} StreamStatus */
+
+const tid = (/** @type {string} */ id) => `[data-testid="${id}"]`;
 const IMDB_ID = 'tt0000001';
 const CLIP_SECONDS = 40;
 // 400 kB/s: 1.5 times the clip's ~265 kB/s, so it plays smoothly, yet the ~10.6 MB take
@@ -72,8 +77,8 @@ function recordStatusLine() {
       last = ''; // a new player's line is recorded from its first text on
       return;
     }
-    const text = (id) => line.querySelector(`[data-testid="${id}"]`)?.textContent?.trim() ?? null;
-    const s = { state: line.dataset.state ?? null, label: text('status-state'), speed: text('status-speed'), peers: text('status-peers'), buffered: text('status-buffered') };
+    const text = (/** @type {string} */ id) => line.querySelector(`[data-testid="${id}"]`)?.textContent?.trim() ?? null;
+    const s = { state: /** @type {HTMLElement} */ (line).dataset.state ?? null, label: text('status-state'), speed: text('status-speed'), peers: text('status-peers'), buffered: text('status-buffered') };
     const key = JSON.stringify(s);
     if (key === last) return;
     last = key;
@@ -89,22 +94,42 @@ const BUFFERED_PARTIAL = /^Buffered (?:[1-9]\d?|<1)%$/;
 const BUFFERED_ALL = 'Buffered 100%';
 
 describe('CinemaHalal UI against the real server and a local swarm', () => {
+  /** @type {string} */
   let tmp;
+  /** @type {string} */
   let clipPath;
-  let clip; // Buffer of the file
+  /** @type {Buffer} */
+  let clip; // the file
+  /** @type {Awaited<ReturnType<typeof startSeeder>>} */
   let seeder;
+  /** @type {Awaited<ReturnType<typeof startCinemaServer>>} */
   let server;
+  /** @type {Awaited<ReturnType<typeof startTracker>>} */
   let tracker;
+  /** @type {Awaited<ReturnType<typeof startStremioFixture>>} */
   let addon;
+  /** @type {string} */
   let dataDir;
+  /** @type {import('playwright-core').Browser} */
   let browser;
+  /** @type {import('./browser.mjs').CheckedPage} */
   let page;
+  /** @type {ReturnType<typeof pollStreamStatus> | undefined} */
   let poller; // the server's /status of the pasted magnet, every 200 ms from the POST on
+  /** @type {Pick<StreamStatus, 'progress' | 'availableRanges' | 'downloadedBytes'> | undefined} */
   let seekStatus; // the server's /status just before the seek to the middle
 
+  /**
+   * One request to the server; `body` is its JSON (any of the API's answers, as the
+   * path says), or its text when it is not JSON.
+   * @param {string} path
+   * @param {RequestInit} [init]
+   * @returns {Promise<{ status: number, body: any }>}
+   */
   const api = async (path, init) => {
     const res = await fetch(server.origin + path, { ...init, signal: AbortSignal.timeout(10_000) });
     const text = await res.text();
+    /** @type {unknown} */
     let body = text;
     try {
       body = JSON.parse(text);
@@ -114,9 +139,9 @@ describe('CinemaHalal UI against the real server and a local swarm', () => {
 
   const videoState = () =>
     page.evaluate(() => {
-      const v = document.querySelector('[data-testid="video"]');
-      if (!v) return null;
-      const ranges = (tr) => Array.from({ length: tr.length }, (_, i) => [+tr.start(i).toFixed(2), +tr.end(i).toFixed(2)]);
+      const v = document.querySelector('video[data-testid="video"]');
+      if (!(v instanceof HTMLVideoElement)) return null;
+      const ranges = (/** @type {TimeRanges} */ tr) => Array.from({ length: tr.length }, (_, i) => [+tr.start(i).toFixed(2), +tr.end(i).toFixed(2)]);
       return {
         src: v.getAttribute('src'),
         readyState: v.readyState,
@@ -132,44 +157,71 @@ describe('CinemaHalal UI against the real server and a local swarm', () => {
       };
     });
 
+  /** The <video>'s state; fails the test when there is none. */
+  const videoNow = async () => {
+    const state = await videoState();
+    assert.ok(state, 'there is no <video> on the page');
+    return state;
+  };
+
   const mediaEventCount = () => page.evaluate(() => window.__media.length);
   const statusSeen = (since = 0) => page.evaluate((i) => window.__statusSeen.slice(i), since);
   const statusSeenCount = () => page.evaluate(() => window.__statusSeen.length);
 
-  /** Waits until the status line, since record `since`, has shown `field` matching `re`; returns that record. */
+  /**
+   * Waits until the status line, since record `since`, has shown `field` matching `re`; returns that record.
+   * @param {number} since
+   * @param {'state' | 'label' | 'speed' | 'peers' | 'buffered'} field
+   * @param {RegExp} re
+   * @param {number} timeout
+   */
   async function waitForStatusSeen(since, field, re, timeout) {
     const handle = await page.waitForFunction(
       ([since, field, src]) => window.__statusSeen.slice(since).find((s) => new RegExp(src).test(s[field] ?? '')) ?? false,
-      [since, field, re.source],
+      /** @type {const} */ ([since, field, re.source]),
       { timeout, polling: 100 },
     );
     return handle.jsonValue();
   }
 
-  /** Waits for a media event of `type` recorded after index `since`; returns it. */
+  /**
+   * Waits for a media event of `type` recorded after index `since`; returns it.
+   * @param {string} type
+   * @param {number} since
+   * @param {number} timeout
+   * @returns {Promise<MediaEventRecord>}
+   */
   async function waitForMediaEvent(type, since, timeout) {
     const handle = await page.waitForFunction(
       ([type, since]) => window.__media.slice(since).find((e) => e.type === type) ?? false,
-      [type, since],
+      /** @type {const} */ ([type, since]),
       { timeout, polling: 100 },
     );
-    return handle.jsonValue();
+    return /** @type {Promise<MediaEventRecord>} */ (handle.jsonValue());
   }
 
-  /** Waits until the video plays past `seconds` and is not paused. */
+  /**
+   * Waits until the video plays past `seconds` and is not paused.
+   * @param {number} seconds
+   * @param {number} timeout
+   */
   async function waitForPlayback(seconds, timeout) {
     await page.waitForFunction(
       (s) => {
-        const v = document.querySelector('[data-testid="video"]');
-        return !!v && !v.paused && !v.error && v.currentTime > s;
+        const v = document.querySelector('video[data-testid="video"]');
+        return v instanceof HTMLVideoElement && !v.paused && !v.error && v.currentTime > s;
       },
       seconds,
       { timeout, polling: 100 },
     );
   }
 
+  /**
+   * @param {string} name
+   * @param {unknown} err
+   */
   async function dumpDiagnostics(name, err) {
-    const out = [`\n===== diagnostics for "${name}": ${err?.message ?? err}`];
+    const out = [`\n===== diagnostics for "${name}": ${err instanceof Error ? err.message : err}`];
     try {
       if (page) {
         out.push(`url: ${page.url()}`);
@@ -195,7 +247,12 @@ describe('CinemaHalal UI against the real server and a local swarm', () => {
     console.error(out.join('\n'));
   }
 
-  // `it` with a time limit and diagnostics on failure.
+  /**
+   * `it` with a time limit and diagnostics on failure.
+   * @param {string} name
+   * @param {number} timeout
+   * @param {() => Promise<void>} fn
+   */
   const step = (name, timeout, fn) =>
     it(name, { timeout }, async () => {
       try {
@@ -286,15 +343,15 @@ describe('CinemaHalal UI against the real server and a local swarm', () => {
     const src = `${server.origin}/api/stream/${seeder.infoHash}`;
     await page.waitForFunction((s) => document.querySelector('[data-testid="video"]')?.getAttribute('src') === s, src, { timeout: 45_000 });
     await waitForMediaEvent('canplay', since, 30_000);
-    const state = await videoState();
+    const state = await videoNow();
     assert.ok(Math.abs(state.duration - CLIP_SECONDS) < 0.5, `duration ${state.duration} s, expected ~${CLIP_SECONDS} s`);
     await waitForPlayback(1.0, 20_000);
-    assert.equal((await videoState()).error, null);
+    assert.equal((await videoNow()).error, null);
     // No more checks here: the seek (next step) must come while the clip is still arriving.
   });
 
   step('seeking to the middle and with ← keeps playing', 60_000, async () => {
-    const { duration } = await videoState();
+    const { duration } = await videoNow();
     const mid = duration / 2;
     // The seek must land on data the server does not have yet, or it proves nothing
     // about streaming: the middle of the file must be missing from what is on disk.
@@ -302,12 +359,12 @@ describe('CinemaHalal UI against the real server and a local swarm', () => {
     assert.equal(st.status, 200, JSON.stringify(st.body));
     seekStatus = { progress: st.body.progress, availableRanges: st.body.availableRanges, downloadedBytes: st.body.downloadedBytes };
     const midByte = Math.floor(clip.length / 2);
-    const haveMid = st.body.availableRanges.some((r) => r.start <= midByte && midByte < r.end);
+    const haveMid = st.body.availableRanges.some((/** @type {ByteRange} */ r) => r.start <= midByte && midByte < r.end);
     assert.ok(st.body.progress < 0.9, `the clip was already ${Math.round(st.body.progress * 100)}% downloaded before the seek`);
     assert.ok(!haveMid, `the middle of the clip (byte ${midByte}) was already downloaded before the seek: ${JSON.stringify(st.body.availableRanges)}`);
     let since = await mediaEventCount();
     await page.evaluate((t) => {
-      document.querySelector('[data-testid="video"]').currentTime = t;
+      /** @type {HTMLVideoElement} */ (document.querySelector('[data-testid="video"]')).currentTime = t;
     }, mid);
     const seeked = await waitForMediaEvent('seeked', since, 25_000);
     assert.ok(Math.abs(seeked.t - mid) < 1, `seeked to ${seeked.t}, wanted ${mid}`);
@@ -316,14 +373,14 @@ describe('CinemaHalal UI against the real server and a local swarm', () => {
 
     // The player's keyboard handler: ← goes back 10 s (focus is not in a text field).
     await page.locator(tid('player-back')).focus();
-    await page.evaluate(() => document.activeElement?.blur());
+    await page.evaluate(() => /** @type {HTMLElement | null} */ (document.activeElement)?.blur());
     since = await mediaEventCount();
-    const before = (await videoState()).currentTime;
+    const before = (await videoNow()).currentTime;
     await page.keyboard.press('ArrowLeft');
     const back = await waitForMediaEvent('seeked', since, 25_000);
     assert.ok(back.t < before - 8 && back.t > before - 12, `← seeked from ${before} to ${back.t}, expected about -10 s`);
     await waitForPlayback(back.t + 1, 25_000);
-    const state = await videoState();
+    const state = await videoNow();
     assert.equal(state.error, null);
     assert.equal(state.paused, false);
   });
@@ -346,6 +403,7 @@ describe('CinemaHalal UI against the real server and a local swarm', () => {
 
     // The server's own view agreed: a ready stream of the right size with a connected
     // peer and bytes coming in, before the clip was complete.
+    assert.ok(poller, 'the server /status was not polled');
     const ok = poller.ok().map((s) => s.body);
     assert.ok(ok.length > 0, 'the server never answered /status');
     assert.ok(ok.every((b) => b.size === clip.length || b.size === 0), `sizes ${[...new Set(ok.map((b) => b.size))]}`);
@@ -357,6 +415,7 @@ describe('CinemaHalal UI against the real server and a local swarm', () => {
   step('the status line reports a download speed while the clip arrives', 30_000, async () => {
     const seen = await statusSeen();
     const shown = seen.find((s) => s.buffered !== BUFFERED_ALL && SPEED_NONZERO.test(s.speed ?? ''));
+    assert.ok(poller, 'the server /status was not polled');
     assert.ok(shown, `no non-zero speed shown while the clip arrived: ${JSON.stringify(seen.slice(-30))}`);
     assert.ok(
       poller.ok().some((s) => s.body.downloadSpeed > 0 && s.body.progress < 1),
@@ -393,7 +452,7 @@ describe('CinemaHalal UI against the real server and a local swarm', () => {
 
     const list = await api('/api/streams');
     assert.equal(list.status, 200);
-    assert.deepEqual(list.body.streams.map((s) => s.infoHash), []);
+    assert.deepEqual(list.body.streams.map((/** @type {StreamReady} */ s) => s.infoHash), []);
     const st = await api(`/api/stream/${hash}/status`);
     assert.equal(st.status, 404);
     assert.equal(st.body.code, 'STREAM_NOT_FOUND');

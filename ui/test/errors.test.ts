@@ -10,6 +10,12 @@ const BACKEND_CODES = [
   'INVALID_REQUEST',
   'STREAM_NOT_FOUND',
   'TOO_MANY_READERS',
+  'RANGE_NOT_SATISFIABLE',
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'SETTINGS_FAILED',
+  'PLAYER_FAILED',
+  'CLIPBOARD_FAILED',
   'NETWORK',
 ];
 
@@ -17,7 +23,7 @@ describe('error wording', () => {
   it('every backend code has its own sentence', () => {
     const generic = errorSentence('SOMETHING_NEW');
     const seen = new Set<string>();
-    for (const code of BACKEND_CODES) {
+    for (const code of new Set([...BACKEND_CODES, ...ERROR_CODES.filter((c) => c !== 'UNKNOWN')])) {
       expect(ERROR_CODES).toContain(code);
       const s = errorSentence(code);
       expect(s, code).not.toBe(generic);
@@ -43,12 +49,27 @@ describe('error wording', () => {
     expect(errorSentence('WAT')).toBe(errorSentence('UNKNOWN'));
   });
 
-  it('describeError lists failed providers in the detail', () => {
+  it("describeError's detail is the backend's message, which already names the failed providers", () => {
+    const message = 'every search provider failed: archive: timeout; jackett: HTTP 401';
     const d = describeError(
-      new ApiError('SEARCH_FAILED', 'all providers failed', { providers: [{ provider: 'archive', reason: 'timeout' }] }),
+      new ApiError('SEARCH_FAILED', message, {
+        providers: [
+          { provider: 'archive', reason: 'timeout' },
+          { provider: 'jackett', reason: 'HTTP 401' },
+        ],
+      }),
     );
     expect(d.code).toBe('SEARCH_FAILED');
-    expect(d.detail).toBe('all providers failed (archive: timeout)');
+    expect(d.detail).toBe(message);
+  });
+
+  it('settings and player failures do not speak of streams', () => {
+    expect(errorSentence('SETTINGS_FAILED')).toMatch(/settings could not be saved/i);
+    expect(errorSentence('PLAYER_FAILED')).toMatch(/player could not be started/i);
+    expect(errorSentence('PLAYER_FAILED')).toMatch(/installed/);
+    for (const code of ['SETTINGS_FAILED', 'PLAYER_FAILED', 'CLIPBOARD_FAILED']) {
+      expect(errorSentence(code), code).not.toMatch(/stream (stopped|is no longer)/i);
+    }
   });
 
   it('toApiError normalises what was thrown', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../src/lib/errors';
 import { HttpTransport } from '../src/lib/transport/http';
-import type { StreamInfo } from '../src/lib/types';
+import type { Provider, StreamReady } from '../src/lib/types';
 
 type Call = { url: string; init: RequestInit };
 
@@ -9,19 +9,19 @@ function jsonResponse(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
 }
 
-function setup(reply: (call: Call) => Response | Promise<Response>, opts: { pageOrigin?: string } = {}) {
+function setup(reply: (call: Call) => Response | Promise<Response>) {
   const calls: Call[] = [];
   const fetch = vi.fn(async (url: string, init: RequestInit = {}) => {
     const call = { url, init };
     calls.push(call);
     return reply(call);
   });
-  const t = new HttpTransport({ fetch, pageOrigin: opts.pageOrigin ?? 'http://127.0.0.1:3001' });
+  const t = new HttpTransport({ fetch });
   return { t, calls, fetch };
 }
 
 const HASH = '0123456789abcdef0123456789abcdef01234567';
-const stream: StreamInfo = {
+const stream: StreamReady = {
   status: 'STREAM_READY',
   streamUrl: `http://127.0.0.1:3001/api/stream/${HASH}`,
   infoHash: HASH,
@@ -52,7 +52,7 @@ describe('HttpTransport requests', () => {
   });
 
   it('search by IMDb id sends imdbId only', async () => {
-    const { t, calls } = setup(() => jsonResponse({ results: [{ name: 'x' }] }));
+    const { t, calls } = setup(() => jsonResponse({ results: [{ name: 'x' }], failedProviders: [] }));
     const res = await t.search({ imdbId: 'tt1234567' });
     expect(calls[0].url).toBe('/api/search?imdbId=tt1234567');
     expect(res.failedProviders).toEqual([]);
@@ -78,11 +78,13 @@ describe('HttpTransport requests', () => {
   });
 
   it('list, stop and providers', async () => {
+    // The saved list as the backend answers it: the key's presence, never the key.
+    const saved: Provider = { name: 'Jackett', kind: 'torznab', url: 'http://x', enabled: true, hasApiKey: true };
     const { t, calls } = setup(({ url, init }) => {
       if (url === '/api/streams') return jsonResponse({ streams: [stream] });
       if (init.method === 'DELETE') return jsonResponse({ status: 'STOPPED', infoHash: HASH });
       if (url === '/api/providers' && init.method === 'GET') return jsonResponse({ providers: [] });
-      if (url === '/api/providers') return jsonResponse({ providers: [] });
+      if (url === '/api/providers') return jsonResponse({ providers: [saved] });
       if (url === '/api/providers/test') return jsonResponse({ results: 7 });
       return jsonResponse({}, 404);
     });
@@ -90,8 +92,8 @@ describe('HttpTransport requests', () => {
     await t.stopStream(HASH);
     expect(calls[1]).toMatchObject({ url: `/api/stream/${HASH}`, init: { method: 'DELETE' } });
     expect(await t.listProviders()).toEqual([]);
-    const p = { name: 'Jackett', kind: 'torznab' as const, url: 'http://x', apiKey: 'k', enabled: true };
-    await t.saveProviders([p]);
+    const p: Provider = { name: 'Jackett', kind: 'torznab', url: 'http://x', apiKey: 'k', enabled: true, hasApiKey: true };
+    expect(await t.saveProviders([p])).toEqual([saved]);
     expect(calls[3].init.method).toBe('PUT');
     expect(JSON.parse(String(calls[3].init.body))).toEqual({ providers: [p] });
     expect(await t.testProvider(p)).toEqual({ results: 7 });
@@ -156,28 +158,29 @@ describe('HttpTransport errors', () => {
   });
 });
 
-describe('HttpTransport media URLs and clipboard', () => {
-  it('re-roots stream URLs on the page origin', () => {
-    const { t } = setup(() => jsonResponse({}), { pageOrigin: 'http://192.168.1.5:3001' });
-    expect(t.mediaUrl(stream)).toBe(`http://192.168.1.5:3001/api/stream/${HASH}`);
-    expect(t.mediaUrl({ ...stream, streamUrl: `http://127.0.0.1:3001/api/stream/${HASH}/2` })).toBe(
-      `http://192.168.1.5:3001/api/stream/${HASH}/2`,
-    );
+describe('HttpTransport clipboard', () => {
+  it('a clipboard that refuses is CLIPBOARD_FAILED', async () => {
+    const t = new HttpTransport({
+      fetch: async () => jsonResponse({}),
+      writeClipboard: async () => {
+        throw new DOMException('Document is not focused.', 'NotAllowedError');
+      },
+    });
+    const err = await t.copyStreamUrl(stream).catch((e) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.code).toBe('CLIPBOARD_FAILED');
+    expect(err.message).toContain('Document is not focused.');
   });
 
-  it('leaves other URLs alone', () => {
-    const { t } = setup(() => jsonResponse({}));
-    expect(t.mediaUrl({ ...stream, streamUrl: 'http://example.test/video.mp4' })).toBe('http://example.test/video.mp4');
-  });
-
-  it('copies the media URL to the clipboard', async () => {
+  it("copies the server's streamUrl as it is: the server built it for this client", async () => {
     const written: string[] = [];
     const t = new HttpTransport({
-      pageOrigin: 'http://localhost:3001',
       fetch: async () => jsonResponse({}),
       writeClipboard: async (s) => void written.push(s),
     });
-    await t.copyStreamUrl(stream);
-    expect(written).toEqual([`http://localhost:3001/api/stream/${HASH}`]);
+    await t.copyStreamUrl({ ...stream, streamUrl: `http://192.168.1.5:3001/api/stream/${HASH}` });
+    // Behind a proxy with PUBLIC_URL and a path prefix.
+    await t.copyStreamUrl({ ...stream, streamUrl: `https://tv.example.org/cinema/api/stream/${HASH}/2` });
+    expect(written).toEqual([`http://192.168.1.5:3001/api/stream/${HASH}`, `https://tv.example.org/cinema/api/stream/${HASH}/2`]);
   });
 });

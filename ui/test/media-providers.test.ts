@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MEDIA_ERR, diagnoseMediaError } from '../src/lib/media';
-import { validateProvider } from '../src/lib/providers';
+import { validateProvider, withApiKey } from '../src/lib/providers';
 import type { Provider } from '../src/lib/types';
 
 describe('diagnoseMediaError', () => {
@@ -24,7 +24,7 @@ describe('diagnoseMediaError', () => {
 });
 
 describe('validateProvider', () => {
-  const ok: Provider = { name: 'Jackett', kind: 'torznab', url: 'http://127.0.0.1:9117/api', apiKey: 'k', enabled: true };
+  const ok: Provider = { name: 'Jackett', kind: 'torznab', url: 'http://127.0.0.1:9117/api', apiKey: 'k', enabled: true, hasApiKey: false };
   it('accepts a good provider', () => {
     expect(validateProvider(ok, [])).toBeNull();
   });
@@ -33,5 +33,21 @@ describe('validateProvider', () => {
     expect(validateProvider(ok, [{ ...ok, name: 'jackett' }])).toMatch(/already/);
     expect(validateProvider({ ...ok, url: 'localhost:9117' }, [])).toMatch(/http/);
     expect(validateProvider({ ...ok, url: 'ftp://x' }, [])).toMatch(/http/);
+  });
+});
+
+describe('withApiKey', () => {
+  const saved: Provider[] = [
+    { name: 'Jackett', kind: 'torznab', url: 'http://127.0.0.1:9117/api', enabled: true, hasApiKey: true },
+    { name: 'Prowlarr', kind: 'torznab', url: 'http://127.0.0.1:9696/api', enabled: true, hasApiKey: true },
+  ];
+  it('replaces one key and sends no key for the others, so the backend keeps theirs', () => {
+    const next = withApiKey(saved, 'Jackett', 'new-key');
+    expect(next[0]).toEqual({ ...saved[0], apiKey: 'new-key', hasApiKey: true });
+    expect(next[1]).toEqual(saved[1]);
+    expect('apiKey' in next[1]).toBe(false);
+  });
+  it('clears a key with an empty one', () => {
+    expect(withApiKey(saved, 'Prowlarr', '')[1]).toEqual({ ...saved[1], apiKey: '', hasApiKey: false });
   });
 });

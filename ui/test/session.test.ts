@@ -4,11 +4,11 @@ import { PlayerSession } from '../src/lib/session.svelte';
 import { SearchModel } from '../src/lib/search.svelte';
 import { HttpTransport } from '../src/lib/transport/http';
 import type { Transport } from '../src/lib/transport';
-import type { StreamInfo, StreamStatus } from '../src/lib/types';
+import type { StreamReady, StreamStatus } from '../src/lib/types';
 
 const HASH = '1111111111111111111111111111111111111111';
 
-function info(fileIndex = 0): StreamInfo {
+function info(fileIndex = 0): StreamReady {
   return {
     status: 'STREAM_READY',
     streamUrl: `http://127.0.0.1:3001/api/stream/${HASH}${fileIndex ? '/' + fileIndex : ''}`,
@@ -28,7 +28,7 @@ function info(fileIndex = 0): StreamInfo {
 
 function status(state: StreamStatus['state']): StreamStatus {
   return {
-    infoHash: HASH, state, size: 100, progress: 0, downloadedBytes: 0, downloadSpeed: 0, uploadSpeed: 0,
+    infoHash: HASH, state, fileIndex: state === 'fetching_metadata' ? null : 0, size: 100, progress: 0, downloadedBytes: 0, downloadSpeed: 0, uploadSpeed: 0,
     peers: { connected: 0, known: 0 }, availableRanges: [],
   };
 }
@@ -44,7 +44,7 @@ function deferred<T>() {
 }
 
 function fakeTransport(overrides: Partial<Transport> = {}): Transport {
-  const t = new HttpTransport({ fetch: async () => new Response('{}'), pageOrigin: 'http://127.0.0.1:3001' });
+  const t = new HttpTransport({ fetch: async () => new Response('{}') });
   return Object.assign(t, overrides);
 }
 
@@ -53,7 +53,7 @@ describe('PlayerSession', () => {
   afterEach(() => vi.useRealTimers());
 
   it('polls status every second while preparing, then plays', async () => {
-    const prep = deferred<StreamInfo>();
+    const prep = deferred<StreamReady>();
     const prepareStream = vi.fn(() => prep.promise);
     const streamStatus = vi.fn(async () => status('fetching_metadata'));
     const s = new PlayerSession(fakeTransport({ prepareStream, streamStatus }), {
@@ -77,6 +77,7 @@ describe('PlayerSession', () => {
     prep.resolve(info());
     await vi.advanceTimersByTimeAsync(1000);
     expect(s.phase).toBe('ready');
+    // The server's streamUrl, as it is.
     expect(s.src).toBe(`http://127.0.0.1:3001/api/stream/${HASH}`);
     expect(s.title).toBe('Show S01');
     expect(streamStatus).toHaveBeenLastCalledWith(HASH, 0);
@@ -89,7 +90,7 @@ describe('PlayerSession', () => {
   });
 
   it('does not poll without an info hash until the backend names one', async () => {
-    const prep = deferred<StreamInfo>();
+    const prep = deferred<StreamReady>();
     const streamStatus = vi.fn(async () => status('ready'));
     const s = new PlayerSession(fakeTransport({ prepareStream: () => prep.promise, streamStatus }), {
       request: { torrent: 'ZDQ6aW5mb2Vl' },
@@ -123,7 +124,7 @@ describe('PlayerSession', () => {
   });
 
   it('re-prepares with the picked file and ignores the stale answer', async () => {
-    const first = deferred<StreamInfo>();
+    const first = deferred<StreamReady>();
     const prepareStream = vi.fn<Transport['prepareStream']>().mockResolvedValueOnce(info(0));
     const s = new PlayerSession(fakeTransport({ prepareStream, streamStatus: async () => status('ready') }), {
       request: { infoHash: HASH },

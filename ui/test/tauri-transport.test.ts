@@ -1,7 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
+import { COMMANDS, type Command } from '../src/lib/commands';
 import { ApiError } from '../src/lib/errors';
+import type { Transport } from '../src/lib/transport';
 import { TauriTransport, type InvokeFn } from '../src/lib/transport/tauri';
-import type { Provider, StreamInfo } from '../src/lib/types';
+import type { Provider, StreamReady } from '../src/lib/types';
 
 const HASH = 'abcdefabcdefabcdefabcdefabcdefabcdefabcd';
 
@@ -10,18 +12,18 @@ function setup(reply: (cmd: string, args?: Record<string, unknown>) => unknown =
   return { t: new TauriTransport(invoke as unknown as InvokeFn), invoke };
 }
 
-const stream = { infoHash: HASH, fileIndex: 1, streamUrl: `http://127.0.0.1:3001/api/stream/${HASH}/1` } as StreamInfo;
+const stream = { infoHash: HASH, fileIndex: 1, streamUrl: `http://127.0.0.1:3001/api/stream/${HASH}/1` } as StreamReady;
+const p: Provider = { name: 'IA', kind: 'archive', url: 'https://archive.org', enabled: true, hasApiKey: false };
 
 describe('TauriTransport commands', () => {
   it('uses the command names and argument shapes', async () => {
     const { t, invoke } = setup((cmd) => {
       if (cmd === 'list_streams') return { streams: [stream] };
-      if (cmd === 'list_providers') return [];
+      if (cmd === 'list_providers' || cmd === 'save_providers') return { providers: [] };
       if (cmd === 'test_provider') return { results: 3 };
-      if (cmd === 'search') return { results: [] };
+      if (cmd === 'search') return { results: [], failedProviders: [] };
       return {};
     });
-    const p: Provider = { name: 'IA', kind: 'archive', url: 'https://archive.org', enabled: true };
 
     await t.health();
     await t.search({ query: 'bunny' });
@@ -32,10 +34,10 @@ describe('TauriTransport commands', () => {
     await t.streamStatus(HASH);
     expect(await t.listStreams()).toEqual([stream]);
     await t.stopStream(HASH);
-    await t.openInPlayer(HASH, 1, 'vlc');
+    await t.openInPlayer(stream, 'vlc');
     await t.copyStreamUrl(stream);
     expect(await t.listProviders()).toEqual([]);
-    await t.saveProviders([p]);
+    expect(await t.saveProviders([p])).toEqual([]);
     expect(await t.testProvider(p)).toEqual({ results: 3 });
 
     expect(invoke.mock.calls).toEqual([
@@ -56,17 +58,62 @@ describe('TauriTransport commands', () => {
     ]);
   });
 
-  it('accepts bare arrays and numbers from commands', async () => {
-    const { t } = setup((cmd) => (cmd === 'test_provider' ? 5 : cmd === 'list_streams' ? [stream] : [{ name: 'a' }]));
+  it('unwraps the lists the commands answer', async () => {
+    const saved = { ...p, hasApiKey: true };
+    const { t } = setup((cmd) =>
+      cmd === 'list_streams' ? { streams: [stream] } : cmd === 'save_providers' ? { providers: [saved] } : { providers: [p] },
+    );
     expect(await t.listStreams()).toEqual([stream]);
-    expect(await t.listProviders()).toEqual([{ name: 'a' }]);
-    expect(await t.testProvider({} as Provider)).toEqual({ results: 5 });
+    expect(await t.listProviders()).toEqual([p]);
+    expect(await t.saveProviders([{ ...p, apiKey: 'k' }])).toEqual([saved]);
   });
 
-  it('keeps the backend stream URL and offers external players', () => {
+  it('offers external players', () => {
     const { t } = setup();
-    expect(t.mediaUrl(stream)).toBe(stream.streamUrl);
     expect(t.canOpenExternalPlayer).toBe(true);
+  });
+});
+
+describe('TauriTransport and the command list', () => {
+  /** One call of every Transport method; a method added to Transport must be added here. */
+  type Method = { [K in keyof Transport]: Transport[K] extends (...args: never[]) => unknown ? K : never }[keyof Transport];
+  const everyMethod: Record<Method, (t: Transport) => unknown> = {
+    health: (t) => t.health(),
+    search: (t) => t.search({ query: 'x' }),
+    prepareStream: (t) => t.prepareStream({ infoHash: HASH }),
+    streamStatus: (t) => t.streamStatus(HASH),
+    listStreams: (t) => t.listStreams(),
+    stopStream: (t) => t.stopStream(HASH),
+    copyStreamUrl: (t) => t.copyStreamUrl(stream),
+    openInPlayer: (t) => t.openInPlayer(stream, 'mpv'),
+    listProviders: (t) => t.listProviders(),
+    saveProviders: (t) => t.saveProviders([p]),
+    testProvider: (t) => t.testProvider(p),
+  };
+
+  it('the table above calls every public method', () => {
+    const methods = Object.getOwnPropertyNames(TauriTransport.prototype).filter((m) => m !== 'constructor' && m !== 'call');
+    expect(methods.sort()).toEqual(Object.keys(everyMethod).sort());
+  });
+
+  it('invokes exactly the commands of the Rust list, each of them', async () => {
+    const answers: Record<Command, unknown> = {
+      health: { status: 'OK', version: '0', uptime: 0, activeStreams: 0 },
+      prepare_stream: stream,
+      stream_status: {},
+      list_streams: { streams: [] },
+      stop_stream: { status: 'STOPPED', infoHash: HASH },
+      open_in_player: null,
+      copy_stream_url: stream.streamUrl,
+      search: { results: [], failedProviders: [] },
+      list_providers: { providers: [] },
+      save_providers: { providers: [] },
+      test_provider: { results: 0 },
+    };
+    const { t, invoke } = setup((cmd) => answers[cmd as Command]);
+    for (const call of Object.values(everyMethod)) await call(t);
+    const invoked = new Set(invoke.mock.calls.map(([cmd]) => cmd));
+    expect([...invoked].sort()).toEqual([...COMMANDS].sort());
   });
 });
 

@@ -1,8 +1,19 @@
 //! How the engine is set up: where data lives, how peers are found, the time limits.
 
-use std::net::{Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// How long a magnet may take to yield metadata, unless configured.
+pub const DEFAULT_METADATA_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a new stream may wait for its first peer, unless configured.
+pub const DEFAULT_NO_SEEDS_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long an unused stream lives, unless configured.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
+/// Readers open at once, unless configured.
+pub const DEFAULT_MAX_READERS: usize = 32;
+/// Incoming peers on every address, IPv6 and IPv4, on a port the system picks.
+pub const DEFAULT_PEER_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0);
 
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -32,11 +43,11 @@ impl EngineConfig {
             data_dir: data_dir.into(),
             dht: true,
             local_peer_discovery: true,
-            peer_listen: Some((Ipv6Addr::UNSPECIFIED, 0).into()),
-            metadata_timeout: Duration::from_secs(60),
-            no_seeds_timeout: Duration::from_secs(30),
-            idle_timeout: Duration::from_secs(600),
-            max_readers: 32,
+            peer_listen: Some(DEFAULT_PEER_LISTEN),
+            metadata_timeout: DEFAULT_METADATA_TIMEOUT,
+            no_seeds_timeout: DEFAULT_NO_SEEDS_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_readers: DEFAULT_MAX_READERS,
             reader_wait: Duration::from_secs(30),
         }
     }

@@ -1,127 +1,34 @@
-//! The engine: one librqbit session and the streams it serves.
+//! The engine's public API: [`Engine`], one librqbit session and the streams it serves.
+//!
+//! - here: starting and stopping the session, and each operation on a stream (prepare,
+//!   info, list, open, status, stop);
+//! - `prepare`: adding a torrent until it can be read, and what librqbit's failures mean;
+//! - `stream`: a prepared stream, what it answers ([`StreamInfo`]) and its activity;
+//! - `cleanup`: removing idle streams, and what an earlier run left on disk.
 
-use std::collections::{HashMap, HashSet};
+mod cleanup;
+mod prepare;
+pub(crate) mod stream;
+
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, Weak};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use librqbit::dht::DhtPersistenceConfig;
 use librqbit::{
-    AddTorrent, AddTorrentOptions, AddTorrentResponse, ConnectionOptions, DhtSessionConfig,
-    ListOnlyResponse, ListenerMode, ListenerOptions, ManagedTorrent, Session, SessionOptions,
+    ConnectionOptions, DhtSessionConfig, ListenerMode, ListenerOptions, Session, SessionOptions,
 };
-use serde::Serialize;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 use crate::reader::{ReaderGuard, StreamReader};
-use crate::status::{self, StreamState, StreamStatus};
-use crate::{EngineConfig, EngineError, FileEntry, InfoHash, Source, media};
-
-type Handle = Arc<ManagedTorrent>;
-
-/// What a prepared stream is: the answer to "play this torrent".
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StreamInfo {
-    pub info_hash: InfoHash,
-    pub name: String,
-    /// The file this answer is about (the one played when no index is given, unless one was asked for).
-    pub file_index: usize,
-    /// That file's name.
-    pub video_file: String,
-    /// That file's size in bytes.
-    pub size: u64,
-    pub mime_type: String,
-    /// Whether `file_index` is the stream's default file (served at `/api/stream/<hash>`).
-    pub is_default_file: bool,
-    pub files: Vec<FileEntry>,
-}
-
-/// One torrent being streamed.
-pub(crate) struct Stream {
-    handle: Handle,
-    name: String,
-    files: Vec<FileEntry>,
-    default_file: usize,
-    output_dir: PathBuf,
-    pub(crate) activity: Activity,
-}
-
-/// When a stream was last used, and by how many readers now: what idle cleanup reads.
-pub(crate) struct Activity {
-    last: Mutex<Instant>,
-    readers: std::sync::atomic::AtomicUsize,
-}
-
-impl Activity {
-    fn new() -> Activity {
-        Activity {
-            last: Mutex::new(Instant::now()),
-            readers: 0.into(),
-        }
-    }
-
-    pub(crate) fn touch(&self) {
-        *self.last.lock().unwrap() = Instant::now();
-    }
-
-    pub(crate) fn reader_opened(&self) {
-        self.readers
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.touch();
-    }
-
-    pub(crate) fn reader_closed(&self) {
-        self.touch();
-        self.readers
-            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    fn idle_for(&self) -> Option<Duration> {
-        let readers = self.readers.load(std::sync::atomic::Ordering::SeqCst);
-        (readers == 0).then(|| self.last.lock().unwrap().elapsed())
-    }
-}
-
-impl Stream {
-    fn describe(&self, info_hash: InfoHash, index: usize) -> StreamInfo {
-        let file = &self.files[index];
-        StreamInfo {
-            info_hash,
-            name: self.name.clone(),
-            file_index: index,
-            video_file: file.file_name().to_string(),
-            size: file.size,
-            mime_type: file.mime_type(),
-            is_default_file: index == self.default_file,
-            files: self.files.clone(),
-        }
-    }
-
-    fn file(&self, index: Option<usize>) -> Result<&FileEntry, EngineError> {
-        let index = index.unwrap_or(self.default_file);
-        self.files
-            .get(index)
-            .ok_or_else(|| out_of_range(index, self.files.len()))
-    }
-}
-
-fn out_of_range(index: usize, len: usize) -> EngineError {
-    EngineError::InvalidRequest(format!(
-        "fileIndex {index} is out of range: the torrent has {len} file(s)"
-    ))
-}
-
-/// A stream being added: requests for the same torrent wait their turn on `turn`, and
-/// status reports `phase` meanwhile.
-#[derive(Default)]
-struct Preparation {
-    turn: tokio::sync::Mutex<()>,
-    phase: Mutex<Option<StreamState>>,
-}
+use crate::status::{self, StreamStatus};
+use crate::{EngineConfig, EngineError, InfoHash, Source};
+use prepare::Preparation;
+use stream::Stream;
+pub use stream::StreamInfo;
 
 /// The torrent engine. Cheap to share (`Arc<Engine>`); every method takes `&self`.
 ///
@@ -131,8 +38,11 @@ pub struct Engine {
     session: Arc<Session>,
     rqbit: librqbit::Api,
     config: EngineConfig,
+    /// Streams ready to be read.
     streams: Mutex<HashMap<InfoHash, Arc<Stream>>>,
+    /// Streams being prepared.
     preparing: Mutex<HashMap<InfoHash, Arc<Preparation>>>,
+    /// One permit per open reader: `max_readers` of them.
     readers: Arc<Semaphore>,
     reaper: Mutex<Option<JoinHandle<()>>>,
 }
@@ -142,12 +52,13 @@ pub struct Engine {
 const WRITE_PERMITS: usize = 16;
 
 impl Engine {
-    /// Starts the session (DHT, listeners) and the idle reaper.
+    /// Starts the session (DHT, listeners) and the idle reaper, after removing what an
+    /// earlier run left in `downloads/`.
     pub async fn start(config: EngineConfig) -> anyhow::Result<Arc<Engine>> {
         let downloads = config.downloads_dir();
         std::fs::create_dir_all(&downloads)
             .with_context(|| format!("creating {}", downloads.display()))?;
-        remove_stale_downloads(&downloads);
+        cleanup::remove_stale_downloads(&downloads);
 
         let dht = config.dht.then(|| DhtSessionConfig {
             persistence: Some(DhtPersistenceConfig {
@@ -189,7 +100,7 @@ impl Engine {
             preparing: Mutex::default(),
             reaper: Mutex::default(),
         });
-        let reaper = tokio::spawn(reap_idle(Arc::downgrade(&engine)));
+        let reaper = tokio::spawn(cleanup::reap_idle(Arc::downgrade(&engine)));
         *engine.reaper.lock().unwrap() = Some(reaper);
         Ok(engine)
     }
@@ -229,205 +140,9 @@ impl Engine {
     ) -> Result<StreamInfo, EngineError> {
         let info_hash = source.info_hash()?;
         if let Ok(stream) = self.get_touched(info_hash) {
-            return self.describe_existing(info_hash, &stream, file_index).await;
+            return self.select_file(info_hash, &stream, file_index).await;
         }
-        let prep = self
-            .preparing
-            .lock()
-            .unwrap()
-            .entry(info_hash)
-            .or_default()
-            .clone();
-        let result = async {
-            let _turn = prep.turn.lock().await;
-            // Someone else may have finished adding it while this request waited.
-            if let Ok(stream) = self.get_touched(info_hash) {
-                return self.describe_existing(info_hash, &stream, file_index).await;
-            }
-            self.add(info_hash, source, file_index, &prep).await
-        }
-        .await;
-        let mut preparing = self.preparing.lock().unwrap();
-        // The last request of a preparation removes it; the map holds one reference.
-        if preparing
-            .get(&info_hash)
-            .is_some_and(|p| Arc::ptr_eq(p, &prep))
-            && Arc::strong_count(&prep) == 2
-        {
-            preparing.remove(&info_hash);
-        }
-        result
-    }
-
-    async fn describe_existing(
-        &self,
-        info_hash: InfoHash,
-        stream: &Stream,
-        file_index: Option<usize>,
-    ) -> Result<StreamInfo, EngineError> {
-        let index = stream.file(file_index)?.index;
-        let mut only = stream
-            .handle
-            .only_files()
-            .unwrap_or_default()
-            .into_iter()
-            .collect::<HashSet<_>>();
-        if only.insert(index) {
-            self.session
-                .update_only_files(&stream.handle, &only)
-                .await
-                .context("selecting another file of the torrent")?;
-        }
-        Ok(stream.describe(info_hash, index))
-    }
-
-    async fn add(
-        &self,
-        info_hash: InfoHash,
-        source: Source,
-        file_index: Option<usize>,
-        prep: &Preparation,
-    ) -> Result<StreamInfo, EngineError> {
-        let set_phase = |s| *prep.phase.lock().unwrap() = Some(s);
-        set_phase(StreamState::FetchingMetadata);
-        let started = Instant::now();
-        let listed = self.fetch_metadata(&source).await?;
-        tracing::info!(%info_hash, elapsed = ?started.elapsed(), "metadata ready");
-
-        let files: Vec<FileEntry> = listed
-            .info
-            .iter_file_details()
-            .enumerate()
-            .map(|(i, fd)| FileEntry::new(i, fd.filename.to_vec().join("/"), fd.len))
-            .collect();
-        let chosen = match file_index {
-            Some(i) => files.get(i).ok_or_else(|| out_of_range(i, files.len()))?,
-            None => media::default_file(&files)
-                .ok_or(EngineError::NoVideoFile { files: files.len() })?,
-        }
-        .index;
-        let name = listed
-            .info
-            .name()
-            .map(|n| n.into_owned())
-            .or(match &source {
-                Source::Magnet(m) => m.display_name.clone(),
-                _ => None,
-            })
-            .unwrap_or_else(|| files[chosen].file_name().to_string());
-
-        set_phase(StreamState::Connecting);
-        let output_dir = self.config.downloads_dir().join(info_hash.to_string());
-        let mut peers = listed.seen_peers.clone();
-        if let Source::Magnet(m) = &source {
-            for peer in &m.peers {
-                if !peers.contains(peer) {
-                    peers.push(*peer);
-                }
-            }
-        }
-        let added = self
-            .session
-            .add_torrent(
-                AddTorrent::from_bytes(listed.torrent_bytes.clone()),
-                Some(AddTorrentOptions {
-                    only_files: Some(vec![chosen]),
-                    output_folder: Some(output_dir.to_string_lossy().into_owned()),
-                    overwrite: true,
-                    initial_peers: Some(peers),
-                    ..Default::default()
-                }),
-            )
-            .await
-            .context("starting the torrent")?;
-        let handle = added.into_handle().context("the torrent was not started")?;
-
-        if let Err(e) = self.wait_for_first_peer(&handle, chosen).await {
-            self.remove_torrent(info_hash, &output_dir).await;
-            return Err(e);
-        }
-        tracing::info!(%info_hash, elapsed = ?started.elapsed(), file = %files[chosen].path, "stream ready");
-        let stream = Arc::new(Stream {
-            handle,
-            name,
-            files,
-            default_file: chosen,
-            output_dir,
-            activity: Activity::new(),
-        });
-        let info = stream.describe(info_hash, chosen);
-        self.streams.lock().unwrap().insert(info_hash, stream);
-        Ok(info)
-    }
-
-    /// Metadata and the peers seen while fetching it, within `metadata_timeout`.
-    async fn fetch_metadata(&self, source: &Source) -> Result<ListOnlyResponse, EngineError> {
-        let (add, initial_peers) = match source {
-            Source::Magnet(m) => (
-                AddTorrent::from_url(m.to_librqbit_link()),
-                Some(m.peers.clone()),
-            ),
-            Source::InfoHash(h) => (AddTorrent::from_url(h.to_string()), None),
-            Source::TorrentFile(bytes) => (AddTorrent::from_bytes(bytes.clone()), None),
-        };
-        let opts = AddTorrentOptions {
-            list_only: true,
-            initial_peers,
-            ..Default::default()
-        };
-        let timeout = self.config.metadata_timeout;
-        match tokio::time::timeout(timeout, self.session.add_torrent(add, Some(opts))).await {
-            Err(_) => Err(EngineError::MetadataTimeout(format!(
-                "no peer sent it within {} s",
-                timeout.as_secs_f32()
-            ))),
-            Ok(Ok(AddTorrentResponse::ListOnly(listed))) => Ok(listed),
-            Ok(Ok(_)) => Err(anyhow::anyhow!("the torrent is being removed; try again").into()),
-            // librqbit refuses at once when it has no DHT, no tracker and no peer to ask.
-            Ok(Err(e)) if format!("{e:#}").contains("no known way to resolve peers") => {
-                Err(EngineError::NoSeeds(
-                    "no way to find peers: the DHT is off and the link names no tracker or peer"
-                        .into(),
-                ))
-            }
-            // Every peer known was asked and none had it (with the DHT on, this is rare).
-            Ok(Err(e)) if format!("{e:#}").contains("no way to discover torrent metainfo") => Err(
-                EngineError::MetadataTimeout("none of the peers found has it".into()),
-            ),
-            Ok(Err(e)) if matches!(source, Source::TorrentFile(_)) => Err(
-                EngineError::InvalidRequest(format!("invalid .torrent file: {e:#}")),
-            ),
-            Ok(Err(e)) => Err(e.context("fetching metadata").into()),
-        }
-    }
-
-    async fn wait_for_first_peer(&self, handle: &Handle, file: usize) -> Result<(), EngineError> {
-        let deadline = Instant::now() + self.config.no_seeds_timeout;
-        loop {
-            let stats = handle.stats();
-            if let Some(error) = stats.error {
-                return Err(anyhow::anyhow!(error).context("the torrent failed").into());
-            }
-            let file_done = stats.file_progress.get(file).is_some_and(|&have| {
-                handle
-                    .with_metadata(|m| m.file_infos[file].len == have)
-                    .unwrap_or(false)
-            });
-            let live = stats
-                .live
-                .as_ref()
-                .map_or(0, |l| l.snapshot.peer_stats.live);
-            if live > 0 || file_done {
-                return Ok(());
-            }
-            if Instant::now() >= deadline {
-                return Err(EngineError::NoSeeds(format!(
-                    "no peer could be reached within {} s",
-                    self.config.no_seeds_timeout.as_secs()
-                )));
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        self.prepare_new(info_hash, source, file_index).await
     }
 
     /// The answer for a stream already prepared, for one of its files.
@@ -477,7 +192,8 @@ impl Engine {
         Ok(StreamReader::new(Box::pin(inner), permit, guard))
     }
 
-    /// State, speeds, peers and what is on disk, for one file of a stream.
+    /// State, speeds, peers and what is on disk, for one file of a stream; for a stream
+    /// still being prepared, its phase.
     pub fn status(
         &self,
         info_hash: InfoHash,
@@ -504,13 +220,7 @@ impl Engine {
                 have_piece.as_ref().map(|f| f as &dyn Fn(u64) -> bool),
             ));
         }
-        let phase = self
-            .preparing
-            .lock()
-            .unwrap()
-            .get(&info_hash)
-            .and_then(|p| *p.phase.lock().unwrap());
-        match phase {
+        match self.preparation_phase(info_hash) {
             Some(state) => Ok(StreamStatus::pending(info_hash, state)),
             None => Err(EngineError::NotFound(info_hash)),
         }
@@ -529,17 +239,6 @@ impl Engine {
         Ok(())
     }
 
-    async fn remove_torrent(&self, info_hash: InfoHash, output_dir: &Path) {
-        if let Err(e) = self.session.delete(torrent_id(info_hash), true).await {
-            tracing::warn!(%info_hash, "removing torrent from the session: {e:#}");
-        }
-        match tokio::fs::remove_dir_all(output_dir).await {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => tracing::warn!(dir = %output_dir.display(), "removing stream data: {e}"),
-        }
-    }
-
     /// Stops every stream (deleting its data) and the session.
     pub async fn shutdown(&self) {
         if let Some(reaper) = self.reaper.lock().unwrap().take() {
@@ -553,60 +252,19 @@ impl Engine {
         self.session.stop().await;
     }
 
-    /// Takes out of the map every stream idle for `idle_timeout` with no reader open.
-    fn take_idle_streams(&self) -> Vec<(InfoHash, Arc<Stream>)> {
-        let idle = self.config.idle_timeout;
-        let mut streams = self.streams.lock().unwrap();
-        let expired: Vec<InfoHash> = streams
-            .iter()
-            .filter(|(_, s)| s.activity.idle_for().is_some_and(|d| d >= idle))
-            .map(|(h, _)| *h)
-            .collect();
-        expired
-            .into_iter()
-            .filter_map(|h| streams.remove(&h).map(|s| (h, s)))
-            .collect()
+    /// Removes a torrent from the session and its data from disk; failures are logged.
+    async fn remove_torrent(&self, info_hash: InfoHash, output_dir: &Path) {
+        if let Err(e) = self.session.delete(torrent_id(info_hash), true).await {
+            tracing::warn!(%info_hash, "removing torrent from the session: {e:#}");
+        }
+        match tokio::fs::remove_dir_all(output_dir).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!(dir = %output_dir.display(), "removing stream data: {e}"),
+        }
     }
 }
 
 fn torrent_id(info_hash: InfoHash) -> librqbit::api::TorrentIdOrHash {
-    librqbit::api::TorrentIdOrHash::Hash(info_hash.into())
-}
-
-/// Removes what an earlier run left in `downloads/`: streams do not outlive the process.
-/// Only folders named like an info hash are touched.
-fn remove_stale_downloads(downloads: &Path) {
-    let Ok(entries) = std::fs::read_dir(downloads) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let is_stream_dir = name
-            .to_str()
-            .is_some_and(|n| n.len() == 40 && n.parse::<InfoHash>().is_ok());
-        if is_stream_dir && let Err(e) = std::fs::remove_dir_all(entry.path()) {
-            tracing::warn!(dir = %entry.path().display(), "removing stale stream data: {e}");
-        }
-    }
-}
-
-async fn reap_idle(engine: Weak<Engine>) {
-    let period = match engine.upgrade() {
-        Some(e) => {
-            (e.config.idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(30))
-        }
-        None => return,
-    };
-    let mut tick = tokio::time::interval(period);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        let Some(engine) = engine.upgrade() else {
-            return;
-        };
-        for (info_hash, stream) in engine.take_idle_streams() {
-            tracing::info!(%info_hash, "stream idle, removing it and its data");
-            engine.remove_torrent(info_hash, &stream.output_dir).await;
-        }
-    }
+    librqbit::api::TorrentIdOrHash::Hash(crate::source::to_id20(info_hash))
 }

@@ -1,6 +1,6 @@
 //! The engine's failures. Each variant is one error code of the HTTP API.
 
-use crate::InfoHash;
+use crate::{InfoHash, InvalidInfoHash, InvalidMagnet};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -20,4 +20,18 @@ pub enum EngineError {
     TooManyReaders(usize),
     #[error("{0:#}")]
     Failed(#[from] anyhow::Error),
+}
+
+/// A link that is not a usable magnet is a bad request.
+impl From<InvalidMagnet> for EngineError {
+    fn from(e: InvalidMagnet) -> EngineError {
+        EngineError::InvalidRequest(e.to_string())
+    }
+}
+
+/// A string that is not an info hash is a bad request.
+impl From<InvalidInfoHash> for EngineError {
+    fn from(e: InvalidInfoHash) -> EngineError {
+        EngineError::InvalidRequest(e.to_string())
+    }
 }

@@ -7,32 +7,92 @@
 //!
 //! This crate knows nothing of HTTP: the server crate turns [`EngineError`]s into error
 //! codes and [`StreamReader`]s into response bodies. librqbit stays behind this API so
-//! that how pieces are requested can change without touching the transports.
+//! that how pieces are requested can change without touching the transports. Info
+//! hashes and magnet links come from `cinemahalal-magnet`, re-exported here.
 //!
 //! # Layout
-//! - [`engine`]: [`Engine`], the session and its streams: prepare, open, status, stop, idle cleanup.
+//! - [`engine`]: [`Engine`], the public API: start, prepare, info, list, open, status,
+//!   stop, shutdown. Behind it, one private module per concept:
+//!   - `engine/prepare.rs`: preparing a stream (metadata, file choice, first peer) and
+//!     what librqbit's failures mean as [`EngineError`]s;
+//!   - `engine/stream.rs`: a prepared stream, what it answers ([`StreamInfo`]) and its
+//!     activity (last use, open readers);
+//!   - `engine/cleanup.rs`: idle cleanup, and what an earlier run left on disk.
 //! - [`reader`]: [`StreamReader`], one reader on one file, holding a reader slot.
-//! - [`source`]: what a stream comes from: [`Magnet`] links, bare info hashes, .torrent files.
-//! - [`info_hash`]: [`InfoHash`], parsed in any case, shown in lowercase hex.
-//! - [`media`]: which files are video, which one plays by default, MIME types.
+//! - [`source`]: what a stream comes from: [`Magnet`] links, bare [`InfoHash`]es, .torrent files.
+//! - [`media`]: [`TorrentFile`], which files are video, which one plays by default, MIME types.
 //! - [`status`]: [`StreamStatus`], what is on disk and how the download goes.
 //! - [`config`]: the [`EngineConfig`].
 //! - [`error`]: the [`EngineError`] kinds.
+//!
+//! The wire types ([`StreamInfo`], [`TorrentFile`], [`StreamStatus`], [`StreamState`],
+//! [`Peers`], [`ByteRange`]) derive `ts_rs::TS` for the UI's generated TypeScript;
+//! [`InfoHash`] is a `string` there.
 
 pub mod config;
 pub mod engine;
 pub mod error;
-pub mod info_hash;
 pub mod media;
 pub mod reader;
 pub mod source;
 pub mod status;
 
+pub use cinemahalal_magnet::{InfoHash, InvalidInfoHash, InvalidMagnet, Magnet};
 pub use config::EngineConfig;
 pub use engine::{Engine, StreamInfo};
 pub use error::EngineError;
-pub use info_hash::{InfoHash, InvalidInfoHash};
-pub use media::FileEntry;
+pub use media::TorrentFile;
 pub use reader::StreamReader;
-pub use source::{Magnet, Source};
+pub use source::Source;
 pub use status::{ByteRange, Peers, StreamState, StreamStatus};
+
+#[cfg(test)]
+mod tests {
+    use ts_rs::TS;
+
+    use super::*;
+
+    /// A declaration without its doc comments, on one line.
+    fn shape<T: TS>() -> String {
+        let cfg = ts_rs::Config::new().with_large_int("number");
+        let mut decl = T::decl(&cfg);
+        while let Some(start) = decl.find("/**") {
+            let end = start + decl[start..].find("*/").unwrap() + 2;
+            decl.replace_range(start..end, "");
+        }
+        decl.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn wire_types_in_typescript() {
+        assert_eq!(
+            shape::<StreamInfo>(),
+            "type StreamInfo = { infoHash: string, name: string, fileIndex: number, \
+             videoFile: string, size: number, mimeType: string, isDefaultFile: boolean, \
+             files: Array<TorrentFile>, };"
+        );
+        assert_eq!(
+            shape::<TorrentFile>(),
+            "type TorrentFile = { index: number, path: string, size: number, isVideo: boolean, };"
+        );
+        assert_eq!(
+            shape::<StreamStatus>(),
+            "type StreamStatus = { infoHash: string, state: StreamState, message?: string, \
+             fileIndex: number | null, size: number, progress: number, downloadedBytes: number, \
+             downloadSpeed: number, uploadSpeed: number, peers: Peers, \
+             availableRanges: Array<ByteRange>, };"
+        );
+        assert_eq!(
+            shape::<StreamState>(),
+            "type StreamState = \"fetching_metadata\" | \"connecting\" | \"ready\" | \"stalled\" | \"error\";"
+        );
+        assert_eq!(
+            shape::<Peers>(),
+            "type Peers = { connected: number, known: number, };"
+        );
+        assert_eq!(
+            shape::<ByteRange>(),
+            "type ByteRange = { start: number, end: number, };"
+        );
+    }
+}

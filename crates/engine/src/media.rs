@@ -24,9 +24,9 @@ const VIDEO_TYPES: &[(&str, &str)] = &[
 ];
 
 /// One file of a torrent, as the API lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
-pub struct FileEntry {
+pub struct TorrentFile {
     pub index: usize,
     /// Path inside the torrent, components joined with `/`.
     pub path: String,
@@ -34,10 +34,10 @@ pub struct FileEntry {
     pub is_video: bool,
 }
 
-impl FileEntry {
-    pub fn new(index: usize, path: String, size: u64) -> FileEntry {
+impl TorrentFile {
+    pub fn new(index: usize, path: String, size: u64) -> TorrentFile {
         let is_video = video_mime(&path).is_some();
-        FileEntry {
+        TorrentFile {
             index,
             path,
             size,
@@ -78,7 +78,7 @@ fn video_mime(path: &str) -> Option<&'static str> {
 
 /// The file to play when none is asked for: the largest video. Samples and extras are
 /// smaller than the feature, so size alone picks well.
-pub fn default_file(files: &[FileEntry]) -> Option<&FileEntry> {
+pub fn default_file(files: &[TorrentFile]) -> Option<&TorrentFile> {
     files
         .iter()
         .filter(|f| f.is_video && f.size > 0)
@@ -89,10 +89,10 @@ pub fn default_file(files: &[FileEntry]) -> Option<&FileEntry> {
 mod tests {
     use super::*;
 
-    fn files(list: &[(&str, u64)]) -> Vec<FileEntry> {
+    fn files(list: &[(&str, u64)]) -> Vec<TorrentFile> {
         list.iter()
             .enumerate()
-            .map(|(i, (p, s))| FileEntry::new(i, p.to_string(), *s))
+            .map(|(i, (p, s))| TorrentFile::new(i, p.to_string(), *s))
             .collect()
     }
 
@@ -124,7 +124,7 @@ mod tests {
             ("noext", 1),
             ("x.webm", 1),
         ]);
-        let mimes: Vec<String> = f.iter().map(FileEntry::mime_type).collect();
+        let mimes: Vec<String> = f.iter().map(TorrentFile::mime_type).collect();
         assert_eq!(mimes[0], "video/mp2t");
         assert_eq!(mimes[1], "video/mp4");
         assert_eq!(mimes[3], "application/octet-stream");

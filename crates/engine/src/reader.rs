@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncSeek, ReadBuf};
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::engine::Stream;
+use crate::engine::stream::Stream;
 
 pub(crate) trait ReadSeek: AsyncRead + AsyncSeek + Send + Unpin {}
 impl<T: AsyncRead + AsyncSeek + Send + Unpin> ReadSeek for T {}

@@ -3,9 +3,9 @@
 
 use serde::Serialize;
 
-use crate::{FileEntry, InfoHash};
+use crate::{InfoHash, TorrentFile};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum StreamState {
     /// Asking peers for the torrent's metadata (a magnet link).
@@ -20,7 +20,7 @@ pub enum StreamState {
     Error,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Peers {
     pub connected: u32,
     /// Peers heard of (DHT, trackers, links), connected or not.
@@ -28,20 +28,22 @@ pub struct Peers {
 }
 
 /// A byte range of the file on disk: `start` inclusive, `end` exclusive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ByteRange {
     pub start: u64,
     pub end: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct StreamStatus {
     pub info_hash: InfoHash,
     pub state: StreamState,
+    /// Why the torrent failed, when it did.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub message: Option<String>,
-    /// The file reported on; absent while metadata is fetched.
+    /// The file reported on; `null` while metadata is fetched.
     pub file_index: Option<usize>,
     /// Its size in bytes (0 while unknown).
     pub size: u64,
@@ -82,7 +84,7 @@ pub(crate) struct FileLayout {
 pub(crate) fn of_stream(
     info_hash: InfoHash,
     stats: &librqbit::TorrentStats,
-    file: &FileEntry,
+    file: &TorrentFile,
     layout: FileLayout,
     have_piece: Option<&dyn Fn(u64) -> bool>,
 ) -> StreamStatus {

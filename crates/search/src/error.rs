@@ -28,7 +28,7 @@ fn describe(failures: &[ProviderFailure]) -> String {
 }
 
 /// One provider that did not answer, and why. Serialized as `{"provider","reason"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ProviderFailure {
     /// The provider's configured name.
     pub provider: String,

@@ -23,17 +23,24 @@
 //! - [`search`]: [`Search`], running the providers and merging their answers; [`test_provider`].
 //! - [`query`]: [`SearchQuery`] and [`ImdbId`], validated from the request's parameters.
 //! - [`result`]: [`SearchResult`] and [`SearchResponse`], what the API returns, and the merge.
-//! - [`quality`]: [`Quality`], resolution and release source parsed from a torrent's name.
-//! - [`config`]: [`SearchConfig`] and [`ProviderConfig`]: the TOML file and environment overrides.
+//! - [`quality`]: [`Quality`], the [`Resolution`] and [`ReleaseSource`] parsed from a torrent's name.
+//! - [`config`]: the providers file, one module per concept: `provider_config`
+//!   ([`ProviderConfig`] and [`ProviderKind`]: one entry, its defaults and validation),
+//!   `file` ([`SearchConfig`]: `search.toml` read, written and edited), `env` (the
+//!   `CINEMAHALAL_*` overrides).
+//! - [`provider`]: [`Provider`], a provider as the API shows and takes it (no API key
+//!   out, the saved key kept in), and its conversions to and from [`ProviderConfig`].
 //! - [`error`]: [`SearchError`], [`ProviderFailure`] and [`ConfigError`].
 //! - `providers` (private): one module per protocol: `archive`, `torznab`, `stremio`.
 //! - `http` (private): size-bounded GET requests that never leak an API key into errors.
-//! - `magnet` (private): info hashes in hex or base32, magnet links built and read.
+//!
+//! Info hashes and magnet links are read and built with `cinemahalal-magnet`, the parser
+//! the engine uses too.
 
 pub mod config;
 pub mod error;
 mod http;
-mod magnet;
+pub mod provider;
 mod providers;
 pub mod quality;
 pub mod query;
@@ -43,7 +50,8 @@ pub mod search;
 pub use config::{ProviderConfig, ProviderKind, SearchConfig};
 pub use error::{ConfigError, ProviderFailure, SearchError};
 pub use http::MAX_BODY_BYTES;
-pub use quality::{Quality, Resolution, Source};
+pub use provider::Provider;
+pub use quality::{Quality, ReleaseSource, Resolution};
 pub use query::{ImdbId, SearchQuery};
 pub use result::{SearchResponse, SearchResult};
 pub use search::{Search, test_provider};

@@ -11,14 +11,16 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// What a name says about a release. Serialized as `{"resolution": "1080p"|null, "source": "WEB-DL"|null}`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 pub struct Quality {
     pub resolution: Option<Resolution>,
-    pub source: Option<Source>,
+    pub source: Option<ReleaseSource>,
 }
 
 /// Vertical resolution. `4K`/`UHD` count as 2160p, `1080i` as 1080p.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS,
+)]
 pub enum Resolution {
     #[serde(rename = "480p")]
     P480,
@@ -47,9 +49,10 @@ impl fmt::Display for Resolution {
     }
 }
 
-/// Where a release was taken from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Source {
+/// Where a release was taken from (`quality.source` in JSON). Not the engine's `Source`,
+/// which is where a stream comes from (a magnet link, an info hash, a .torrent file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
+pub enum ReleaseSource {
     /// Blu-ray discs and their rips and remuxes (BluRay, BDRip, BRRip, Remux).
     #[serde(rename = "BluRay")]
     BluRay,
@@ -77,23 +80,23 @@ pub enum Source {
     Telesync,
 }
 
-impl Source {
+impl ReleaseSource {
     pub fn as_str(self) -> &'static str {
         match self {
-            Source::BluRay => "BluRay",
-            Source::WebDl => "WEB-DL",
-            Source::WebRip => "WEBRip",
-            Source::Hdtv => "HDTV",
-            Source::DvdRip => "DVDRip",
-            Source::Dvd => "DVD",
-            Source::HdRip => "HDRip",
-            Source::Cam => "CAM",
-            Source::Telesync => "TS",
+            ReleaseSource::BluRay => "BluRay",
+            ReleaseSource::WebDl => "WEB-DL",
+            ReleaseSource::WebRip => "WEBRip",
+            ReleaseSource::Hdtv => "HDTV",
+            ReleaseSource::DvdRip => "DVDRip",
+            ReleaseSource::Dvd => "DVD",
+            ReleaseSource::HdRip => "HDRip",
+            ReleaseSource::Cam => "CAM",
+            ReleaseSource::Telesync => "TS",
         }
     }
 }
 
-impl fmt::Display for Source {
+impl fmt::Display for ReleaseSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -120,12 +123,12 @@ pub fn parse(name: &str) -> Quality {
         }
         // Tags written as two words: WEB-DL, WEB.Rip, Blu-ray, DVD-Rip.
         let pair = match (word, next) {
-            ("web", Some("dl")) => Some(Source::WebDl),
-            ("web", Some("rip")) => Some(Source::WebRip),
-            ("blu", Some("ray")) => Some(Source::BluRay),
-            ("dvd", Some("rip")) => Some(Source::DvdRip),
-            ("hd", Some("rip")) => Some(Source::HdRip),
-            ("hd", Some("tv")) => Some(Source::Hdtv),
+            ("web", Some("dl")) => Some(ReleaseSource::WebDl),
+            ("web", Some("rip")) => Some(ReleaseSource::WebRip),
+            ("blu", Some("ray")) => Some(ReleaseSource::BluRay),
+            ("dvd", Some("rip")) => Some(ReleaseSource::DvdRip),
+            ("hd", Some("rip")) => Some(ReleaseSource::HdRip),
+            ("hd", Some("tv")) => Some(ReleaseSource::Hdtv),
             _ => None,
         };
         if let Some(source) = pair {
@@ -135,19 +138,19 @@ pub fn parse(name: &str) -> Quality {
         }
         match word {
             "bluray" | "bdrip" | "brrip" | "bdremux" | "remux" | "bd25" | "bd50" | "bdmv" => {
-                strong = Some(Source::BluRay)
+                strong = Some(ReleaseSource::BluRay)
             }
-            "webdl" => strong = Some(Source::WebDl),
-            "webrip" => strong = Some(Source::WebRip),
-            "hdtv" | "hdtvrip" | "pdtv" => strong = Some(Source::Hdtv),
-            "dvdrip" => strong = Some(Source::DvdRip),
-            "dvd5" | "dvd9" | "dvdr" | "dvd" => strong = Some(Source::Dvd),
-            "hdrip" => strong = Some(Source::HdRip),
-            "camrip" | "hdcam" => strong = Some(Source::Cam),
-            "telesync" | "hdts" | "tsrip" => strong = Some(Source::Telesync),
-            "web" => weak = Some(Source::WebDl),
-            "cam" => weak = Some(Source::Cam),
-            "ts" => weak = Some(Source::Telesync),
+            "webdl" => strong = Some(ReleaseSource::WebDl),
+            "webrip" => strong = Some(ReleaseSource::WebRip),
+            "hdtv" | "hdtvrip" | "pdtv" => strong = Some(ReleaseSource::Hdtv),
+            "dvdrip" => strong = Some(ReleaseSource::DvdRip),
+            "dvd5" | "dvd9" | "dvdr" | "dvd" => strong = Some(ReleaseSource::Dvd),
+            "hdrip" => strong = Some(ReleaseSource::HdRip),
+            "camrip" | "hdcam" => strong = Some(ReleaseSource::Cam),
+            "telesync" | "hdts" | "tsrip" => strong = Some(ReleaseSource::Telesync),
+            "web" => weak = Some(ReleaseSource::WebDl),
+            "cam" => weak = Some(ReleaseSource::Cam),
+            "ts" => weak = Some(ReleaseSource::Telesync),
             _ => {}
         }
         i += 1;
@@ -192,9 +195,9 @@ mod tests {
 
     #[test]
     fn names_to_quality() {
+        use ReleaseSource::*;
         use Resolution::*;
-        use Source::*;
-        let table: &[(&str, Option<Resolution>, Option<Source>)] = &[
+        let table: &[(&str, Option<Resolution>, Option<ReleaseSource>)] = &[
             (
                 "Night.of.the.Living.Dead.1968.1080p.BluRay.x264-GRP",
                 Some(P1080),

@@ -8,7 +8,7 @@ use crate::{ProviderFailure, Quality};
 
 /// One torrent found. Serialized in camelCase:
 /// `{"name","infoHash","magnet","size","seeders","leechers","quality","provider","providers","fileIndex"}`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SearchResult {
     /// The torrent's (release) name.
@@ -36,7 +36,7 @@ pub struct SearchResult {
 }
 
 /// The answer to a search: `{"results":[...],"failedProviders":[{"provider","reason"}]}`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SearchResponse {
     /// Merged results, most seeders first.

@@ -5,7 +5,7 @@ use std::time::Instant;
 use futures::future::join_all;
 
 use crate::http::Http;
-use crate::providers::{Outcome, Provider};
+use crate::providers::{Client, Outcome};
 use crate::result::merge;
 use crate::{
     ProviderConfig, ProviderFailure, ProviderKind, SearchConfig, SearchError, SearchQuery,
@@ -29,30 +29,30 @@ pub struct Search {
 struct Configured {
     config: ProviderConfig,
     /// Or why its configuration is unusable: reported as its failure on every search.
-    provider: Result<Provider, String>,
+    client: Result<Client, String>,
 }
 
 impl Configured {
     fn new(config: &ProviderConfig) -> Configured {
-        let provider = Provider::from_config(config);
-        if let Err(reason) = &provider {
+        let client = Client::from_config(config);
+        if let Err(reason) = &client {
             tracing::warn!(provider = %config.name, %reason, "search provider is misconfigured");
         }
         Configured {
             config: config.clone(),
-            provider,
+            client,
         }
     }
 
     /// Asks the provider within its timeout; `Err` is the reason shown to users.
     async fn run(&self, http: &Http, query: &SearchQuery) -> Result<Outcome, String> {
-        let provider = self
-            .provider
+        let client = self
+            .client
             .as_ref()
             .map_err(|e| format!("invalid configuration: {e}"))?;
         let timeout = self.config.timeout();
         let started = Instant::now();
-        let outcome = match tokio::time::timeout(timeout, provider.search(http, query)).await {
+        let outcome = match tokio::time::timeout(timeout, client.search(http, query)).await {
             Ok(outcome) => outcome,
             Err(_) => Err(format!("timed out after {} s", timeout.as_secs())),
         };

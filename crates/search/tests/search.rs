@@ -1,14 +1,46 @@
-//! Searches against fixture upstreams on 127.0.0.1 speaking each real protocol.
-
-mod common;
+//! Searches against fixture upstreams on 127.0.0.1 speaking each real protocol (the test
+//! kit's `search` module).
 
 use std::time::{Duration, Instant};
 
 use cinemahalal_search::{
-    ProviderConfig, ProviderFailure, ProviderKind, Quality, Resolution, Search, SearchConfig,
-    SearchError, SearchQuery, SearchResponse, SearchResult, Source, test_provider,
+    ProviderConfig, ProviderFailure, ProviderKind, Quality, ReleaseSource, Resolution, Search,
+    SearchConfig, SearchError, SearchQuery, SearchResponse, SearchResult, test_provider,
 };
-use common::*;
+use cinemahalal_testkit::search::*;
+
+/// The fixture's upstreams as providers.
+trait Providers {
+    fn archive(&self) -> ProviderConfig;
+    fn jackett(&self) -> ProviderConfig;
+    fn torrentio(&self) -> ProviderConfig;
+    /// A provider at `<base><prefix>` (one of the broken variants), with a 1 s timeout.
+    fn broken(&self, name: &str, kind: ProviderKind, prefix: &str) -> ProviderConfig;
+}
+
+impl Providers for Upstream {
+    fn archive(&self) -> ProviderConfig {
+        ProviderConfig {
+            url: self.archive_url(),
+            ..ProviderConfig::archive()
+        }
+    }
+
+    fn jackett(&self) -> ProviderConfig {
+        ProviderConfig::torznab("Jackett", &self.jackett_url(), Some(JACKETT_KEY))
+    }
+
+    fn torrentio(&self) -> ProviderConfig {
+        ProviderConfig::stremio("Torrentio", &self.torrentio_url())
+    }
+
+    fn broken(&self, name: &str, kind: ProviderKind, prefix: &str) -> ProviderConfig {
+        ProviderConfig {
+            timeout_secs: Some(1),
+            ..ProviderConfig::new(name, kind, &self.url(prefix))
+        }
+    }
+}
 
 fn search_with(providers: Vec<ProviderConfig>) -> Search {
     Search::new(SearchConfig { providers })
@@ -176,7 +208,7 @@ async fn torznab_text_search_parses_jackett_feed() {
         a.quality,
         Quality {
             resolution: Some(Resolution::P1080),
-            source: Some(Source::BluRay)
+            source: Some(ReleaseSource::BluRay)
         }
     );
     assert_eq!(a.provider, "Jackett");
@@ -266,7 +298,7 @@ async fn stremio_imdb_search_reads_torrentio_streams() {
         c.quality,
         Quality {
             resolution: Some(Resolution::P2160),
-            source: Some(Source::BluRay)
+            source: Some(ReleaseSource::BluRay)
         }
     );
     assert!(c.magnet.contains("&tr=udp%3A%2F%2Ftracker.opentrackr.org%3A1337%2Fannounce&tr=http%3A%2F%2Ftracker.example.org%2Fannounce"), "{}", c.magnet);
@@ -395,11 +427,9 @@ async fn slow_provider_times_out_while_others_answer() {
     .search(&imdb())
     .await
     .unwrap();
+    // The timeouts were waited for. No upper bound: that would measure the machine's load.
     let elapsed = started.elapsed();
-    assert!(
-        elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(5),
-        "{elapsed:?}"
-    );
+    assert!(elapsed >= Duration::from_millis(900), "{elapsed:?}");
     assert_eq!(hashes(&response), [HASH_IA]);
     assert_eq!(
         response.failed_providers,

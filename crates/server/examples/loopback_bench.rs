@@ -7,13 +7,10 @@
 //! With an upload cap the seeder stands for a narrow link, where the seek figure shows
 //! how long a reader waits behind the blocks already requested from that peer.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cinemahalal_engine::{Engine, EngineConfig};
-use cinemahalal_server::Api;
-use cinemahalal_server::http::AppState;
-use cinemahalal_swarm::{Seeder, SeederOptions};
+use cinemahalal_server::{Settings, start};
+use cinemahalal_testkit::{Seeder, SeederOptions};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -36,19 +33,13 @@ async fn main() -> anyhow::Result<()> {
         )
         .await?;
         let data = tempfile::tempdir()?;
-        let engine = Engine::start(EngineConfig::loopback_only(data.path())).await?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let local_addr = listener.local_addr()?;
-        let state = AppState::new(Arc::new(Api::new(engine.clone())), local_addr);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(cinemahalal_server::server::run(listener, state, async {
-            let _ = stopped.await;
-        }));
+        let server = start(Settings::loopback(data.path())).await?;
+        let base = server.base_url();
         let client = reqwest::Client::builder().no_proxy().build()?;
 
         let t = Instant::now();
         let body: serde_json::Value = client
-            .post(format!("http://{local_addr}/api/stream"))
+            .post(format!("{base}/api/stream"))
             .json(&serde_json::json!({ "magnet": seeder.magnet() }))
             .send()
             .await?
@@ -82,9 +73,7 @@ async fn main() -> anyhow::Result<()> {
             "round {round}: ready {:?}, first byte {:?}, seek first byte {:?}, sequential {:.0} MB/s",
             ready[round], first[round], seek[round], mbps[round]
         );
-        let _ = stop.send(());
-        let _ = server.await;
-        engine.shutdown().await;
+        server.shutdown().await;
         seeder.stop().await;
     }
     println!(

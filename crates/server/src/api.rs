@@ -1,94 +1,20 @@
 //! The one facade both transports call: the HTTP handlers in [`crate::http`] and the
 //! desktop app's Tauri commands. Each operation is a method here, so that the two
 //! transports cannot drift apart; they only add what is theirs (headers, bodies, events).
+//! What the methods take and answer is in [`crate::wire`].
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use cinemahalal_engine::{
-    Engine, EngineError, InfoHash, Source, StreamInfo, StreamReader, StreamStatus,
-};
-use cinemahalal_search::{ProviderConfig, SearchError, SearchQuery, SearchResponse};
-use serde::{Deserialize, Serialize};
+use cinemahalal_engine::{Engine, InfoHash, StreamInfo, StreamReader, StreamStatus};
+use cinemahalal_search::{SearchError, SearchQuery, SearchResponse};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::search::{SearchSetup, SearchState};
-
-/// Longest .torrent file accepted in a request, decoded.
-pub const MAX_TORRENT_FILE: usize = 8 << 20;
-
-/// Body of `POST /api/stream`: exactly one of `magnet`, `infoHash` or `torrent`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct StreamRequest {
-    pub magnet: Option<String>,
-    pub info_hash: Option<String>,
-    /// A .torrent file, base64-encoded.
-    pub torrent: Option<String>,
-    pub file_index: Option<usize>,
-}
-
-/// Answer of `POST /api/stream`, and one entry of `GET /api/streams`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StreamReady {
-    pub status: &'static str,
-    pub stream_url: String,
-    #[serde(flatten)]
-    pub info: StreamInfo,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StreamList {
-    pub streams: Vec<StreamReady>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Health {
-    pub status: &'static str,
-    pub version: &'static str,
-    /// Seconds since start.
-    pub uptime: u64,
-    pub active_streams: usize,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Stopped {
-    pub status: &'static str,
-    pub info_hash: InfoHash,
-}
-
-/// Query of `GET /api/search`: one of `query` (a title) or `imdbId`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SearchRequest {
-    pub query: Option<String>,
-    pub imdb_id: Option<String>,
-}
-
-/// The search providers, as the settings screen shows and saves them.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ProviderList {
-    pub providers: Vec<ProviderConfig>,
-}
-
-/// Body of `POST /api/providers/test`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ProviderTest {
-    pub provider: ProviderConfig,
-}
-
-/// How many results a provider's test search found.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ProviderTestResult {
-    pub results: usize,
-}
+use crate::wire::{
+    Health, ProviderList, ProviderTest, ProviderTestResult, SearchRequest, Stopped, StreamList,
+    StreamReady, StreamRequest,
+};
 
 pub struct Api {
     engine: Arc<Engine>,
@@ -203,15 +129,17 @@ impl Api {
         })
     }
 
-    /// Runs a small search against one provider, enabled or not.
+    /// Runs a small search against one provider, enabled or not; without an `apiKey`, with
+    /// the key saved for the provider of that name.
     pub async fn test_provider(&self, test: ProviderTest) -> Result<ProviderTestResult, ApiError> {
-        test.provider
+        let provider = self.search.with_saved_key(test.provider);
+        provider
             .validate()
             .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.to_string()))?;
-        match cinemahalal_search::test_provider(&test.provider).await {
+        match cinemahalal_search::test_provider(&provider).await {
             Ok(results) => Ok(ProviderTestResult { results }),
             Err(reason) => Err(SearchError::AllProvidersFailed(vec![
-                cinemahalal_search::ProviderFailure::new(test.provider.name.clone(), reason),
+                cinemahalal_search::ProviderFailure::new(provider.name.clone(), reason),
             ])
             .into()),
         }
@@ -248,60 +176,4 @@ pub fn parse_info_hash(text: &str) -> Result<InfoHash, ApiError> {
         .map_err(|e: cinemahalal_engine::InvalidInfoHash| {
             ApiError::new(ErrorCode::InvalidRequest, e.to_string())
         })
-}
-
-impl StreamRequest {
-    fn source(&self) -> Result<Source, ApiError> {
-        let invalid = |m: &str| ApiError::new(ErrorCode::InvalidRequest, m);
-        match (&self.magnet, &self.info_hash, &self.torrent) {
-            (Some(magnet), None, None) => {
-                Ok(Source::Magnet(cinemahalal_engine::Magnet::parse(magnet)?))
-            }
-            (None, Some(hash), None) => Ok(Source::InfoHash(parse_info_hash(hash.trim())?)),
-            (None, None, Some(torrent)) => {
-                if torrent.len() > MAX_TORRENT_FILE / 3 * 4 + 4 {
-                    return Err(invalid("the .torrent file is larger than 8 MiB"));
-                }
-                let bytes = data_encoding::BASE64
-                    .decode(torrent.trim().as_bytes())
-                    .map_err(|e| invalid(&format!("torrent is not valid base64: {e}")))?;
-                Ok(Source::TorrentFile(bytes.into()))
-            }
-            (None, None, None) => Err(invalid("give one of magnet, infoHash or torrent")),
-            _ => Err(invalid("give only one of magnet, infoHash or torrent")),
-        }
-    }
-}
-
-impl From<EngineError> for ApiError {
-    fn from(e: EngineError) -> ApiError {
-        let code = match &e {
-            EngineError::InvalidRequest(_) => ErrorCode::InvalidRequest,
-            EngineError::MetadataTimeout(_) => ErrorCode::MetadataTimeout,
-            EngineError::NoVideoFile { .. } => ErrorCode::NoVideoFile,
-            EngineError::NoSeeds(_) => ErrorCode::NoSeeds,
-            EngineError::NotFound(_) => ErrorCode::StreamNotFound,
-            EngineError::TooManyReaders(_) => ErrorCode::TooManyReaders,
-            EngineError::Failed(_) => ErrorCode::StreamFailed,
-        };
-        if code == ErrorCode::StreamFailed {
-            tracing::warn!("stream failed: {e}");
-        }
-        ApiError::new(code, e.to_string())
-    }
-}
-
-impl From<SearchError> for ApiError {
-    fn from(e: SearchError) -> ApiError {
-        match e {
-            SearchError::InvalidRequest(m) => ApiError::new(ErrorCode::InvalidRequest, m),
-            SearchError::AllProvidersFailed(failures) => {
-                let message = SearchError::AllProvidersFailed(failures.clone()).to_string();
-                ApiError {
-                    providers: failures,
-                    ..ApiError::new(ErrorCode::SearchFailed, message)
-                }
-            }
-        }
-    }
 }

@@ -27,8 +27,14 @@ impl Default for BaseUrlPolicy {
 }
 
 /// Loopback, where a reverse proxy on the same machine connects from.
+pub const DEFAULT_TRUSTED_PROXIES: &str = "127.0.0.0/8,::1/128";
+
+/// [`DEFAULT_TRUSTED_PROXIES`], parsed.
 pub fn default_trusted_proxies() -> Vec<IpNet> {
-    vec!["127.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()]
+    DEFAULT_TRUSTED_PROXIES
+        .split(',')
+        .map(|net| net.parse().expect("the default trusted proxies parse"))
+        .collect()
 }
 
 /// Parses a public base URL: http or https, no query or fragment; the trailing slash dropped.

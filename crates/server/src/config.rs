@@ -1,16 +1,27 @@
-//! The headless server's settings: command-line flags, each with an environment variable.
+//! The server's settings: command-line flags, each with an environment variable, and
+//! their defaults (the constants below and the engine's, which the README's table shows).
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use cinemahalal_engine::EngineConfig;
+use cinemahalal_engine::config::{
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_READERS, DEFAULT_METADATA_TIMEOUT, DEFAULT_NO_SEEDS_TIMEOUT,
+    DEFAULT_PEER_LISTEN,
+};
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Parser, ValueEnum};
 use ipnet::IpNet;
 
-use crate::base_url::{BaseUrlPolicy, parse_public_url};
+use crate::base_url::{BaseUrlPolicy, DEFAULT_TRUSTED_PROXIES, parse_public_url};
 use crate::search::SearchSetup;
+use crate::start::{Port, Settings};
+
+/// The HTTP API's port, as the original spec has it.
+pub const DEFAULT_PORT: u16 = 3001;
+/// The HTTP API listens on loopback only, unless told otherwise.
+pub const DEFAULT_BIND: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -20,25 +31,25 @@ use crate::search::SearchSetup;
 )]
 pub struct Config {
     /// TCP port of the HTTP API.
-    #[arg(long, env = "PORT", default_value_t = 3001)]
+    #[arg(long, env = "PORT", default_value_t = DEFAULT_PORT)]
     pub port: u16,
     /// Address to bind the HTTP API to.
-    #[arg(long, env = "CINEMAHALAL_BIND", default_value = "127.0.0.1")]
+    #[arg(long, env = "CINEMAHALAL_BIND", default_value_t = DEFAULT_BIND)]
     pub bind: IpAddr,
     /// Where downloads and the DHT routing table live [default: the platform cache dir].
     #[arg(long, env = "CINEMAHALAL_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// Seconds a magnet link may take to yield metadata (then METADATA_TIMEOUT).
-    #[arg(long, env = "CINEMAHALAL_METADATA_TIMEOUT", default_value_t = 60)]
+    #[arg(long, env = "CINEMAHALAL_METADATA_TIMEOUT", default_value_t = DEFAULT_METADATA_TIMEOUT.as_secs())]
     pub metadata_timeout: u64,
     /// Seconds a new stream may wait for its first peer (then NO_SEEDS).
-    #[arg(long, env = "CINEMAHALAL_NO_SEEDS_TIMEOUT", default_value_t = 30)]
+    #[arg(long, env = "CINEMAHALAL_NO_SEEDS_TIMEOUT", default_value_t = DEFAULT_NO_SEEDS_TIMEOUT.as_secs())]
     pub no_seeds_timeout: u64,
     /// Seconds without any request after which a stream and its data are removed.
-    #[arg(long, env = "CINEMAHALAL_IDLE_TIMEOUT", default_value_t = 600)]
+    #[arg(long, env = "CINEMAHALAL_IDLE_TIMEOUT", default_value_t = DEFAULT_IDLE_TIMEOUT.as_secs())]
     pub idle_timeout: u64,
     /// Media responses open at once, across all streams.
-    #[arg(long, env = "CINEMAHALAL_MAX_READERS", default_value_t = 32)]
+    #[arg(long, env = "CINEMAHALAL_MAX_READERS", default_value_t = DEFAULT_MAX_READERS)]
     pub max_readers: usize,
     /// Do not use the DHT (peers then come from trackers and links only).
     #[arg(long, env = "CINEMAHALAL_NO_DHT", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
@@ -47,7 +58,7 @@ pub struct Config {
     #[arg(long, env = "CINEMAHALAL_NO_LOCAL_DISCOVERY", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub no_local_discovery: bool,
     /// Where to accept incoming peers (TCP and uTP).
-    #[arg(long, env = "CINEMAHALAL_PEER_LISTEN", default_value = "[::]:0")]
+    #[arg(long, env = "CINEMAHALAL_PEER_LISTEN", default_value_t = DEFAULT_PEER_LISTEN)]
     pub peer_listen: SocketAddr,
     /// A built web UI to serve at `/` [default: `ui/dist` of the source tree, if present].
     #[arg(long, env = "CINEMAHALAL_UI_DIR")]
@@ -58,7 +69,7 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Proxies whose Forwarded / X-Forwarded-Host / X-Forwarded-Proto headers are
     /// believed: IP addresses or CIDR ranges, comma-separated. Empty trusts none.
-    #[arg(long, env = "CINEMAHALAL_TRUSTED_PROXIES", value_delimiter = ',', default_value = "127.0.0.0/8,::1/128", value_parser = parse_net)]
+    #[arg(long, env = "CINEMAHALAL_TRUSTED_PROXIES", value_delimiter = ',', default_value = DEFAULT_TRUSTED_PROXIES, value_parser = parse_net)]
     pub trusted_proxies: Vec<IpNet>,
     /// The search providers file [default: the platform config dir's cinemahalal/search.toml].
     /// Providers can also come from CINEMAHALAL_TORZNAB_URL, CINEMAHALAL_TORZNAB_APIKEY,
@@ -104,6 +115,18 @@ impl Config {
         }
     }
 
+    /// What [`crate::start`] runs: the headless server binds exactly `--bind`:`--port`.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            engine: self.engine_config(),
+            bind: self.bind,
+            port: Port::Exactly(self.port),
+            search: self.search_setup(),
+            base_url: self.base_url_policy(),
+            ui_dir: self.ui_dir(),
+        }
+    }
+
     pub fn base_url_policy(&self) -> BaseUrlPolicy {
         BaseUrlPolicy::new(self.public_url.clone(), self.trusted_proxies.clone())
     }
@@ -131,11 +154,18 @@ pub fn default_data_dir() -> PathBuf {
         .join("cinemahalal")
 }
 
-/// Sets up tracing: RUST_LOG filters (default `info`), lines in the chosen format.
-pub fn init_logging(format: LogFormat) {
+/// Sets up tracing for every program of ours: lines to standard error (a desktop app's
+/// stdout is often no terminal; service managers collect both), filtered by RUST_LOG or
+/// else `default_filter`, in the chosen format. A second call changes nothing.
+pub fn init_logging(format: LogFormat, default_filter: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
     let _ = match format {
         LogFormat::Human => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
@@ -145,6 +175,46 @@ pub fn init_logging(format: LogFormat) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
+
+    /// The README's table of flags is the user's manual: every flag is in it, with its
+    /// variable and the default clap really applies (from the constants above).
+    #[test]
+    fn the_readme_table_lists_every_flag_with_its_variable_and_default() {
+        let readme = include_str!("../../../README.md");
+        let rows: Vec<&str> = readme
+            .lines()
+            .map(str::trim_start)
+            .filter(|l| l.starts_with("| `--"))
+            .collect();
+        for arg in Config::command().get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            if matches!(long, "help" | "version") {
+                continue;
+            }
+            let flag = format!("`--{long}");
+            let row = rows
+                .iter()
+                .find(|r| r.contains(&format!("{flag}`")) || r.contains(&format!("{flag} ")))
+                .unwrap_or_else(|| panic!("README's table has no row for {flag}`"));
+            let cells: Vec<&str> = row.split(" | ").map(str::trim).collect();
+            if let Some(env) = arg.get_env() {
+                let env = format!("`{}`", env.to_str().unwrap());
+                assert!(cells[1].contains(&env), "{flag}`: no {env} in {row}");
+            }
+            if let Some(default) = arg.get_default_values().first() {
+                let default = match default.to_str().unwrap() {
+                    "false" => "off",
+                    other => other,
+                };
+                assert!(
+                    cells[2].contains(default),
+                    "{flag}`: README shows {:?}, clap applies {default:?}",
+                    cells[2]
+                );
+            }
+        }
+    }
 
     #[test]
     fn flags_and_their_defaults() {

@@ -1,9 +1,15 @@
-//! Errors as every transport shows them: `{"status":"ERROR","code":…,"message":…}`.
+//! Errors as every transport shows them: `{"status":"ERROR","code":…,"message":…}`, and
+//! how the engine's and the search's errors become them. The way an error travels, from
+//! its source to the sentence the UI shows, is drawn in ARCHITECTURE.md.
 
+use cinemahalal_engine::EngineError;
+use cinemahalal_search::{ProviderFailure, SearchError};
 use serde::Serialize;
+use ts_rs::TS;
 
-/// The stable error codes of the API. The first six come from the original spec.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// The stable error codes of the API. The first six come from the original spec. Each
+/// names what failed, so the UI can say so: a code is never reused for another failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     /// Metadata was not fetched in time: no one seeds it. 504.
@@ -28,6 +34,12 @@ pub enum ErrorCode {
     NotFound,
     /// A path that exists, with another method. 405.
     MethodNotAllowed,
+    /// The search settings could not be saved (the providers file). 500.
+    SettingsFailed,
+    /// The external player could not be started (desktop app). 500.
+    PlayerFailed,
+    /// The clipboard could not be written (desktop app). 500.
+    ClipboardFailed,
 }
 
 impl ErrorCode {
@@ -44,19 +56,27 @@ impl ErrorCode {
             ErrorCode::RangeNotSatisfiable => 416,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::SettingsFailed => 500,
+            ErrorCode::PlayerFailed => 500,
+            ErrorCode::ClipboardFailed => 500,
         }
     }
 }
 
-#[derive(Debug, Clone, Serialize, thiserror::Error)]
+/// Every failed operation's answer, over HTTP (with [`ErrorCode::http_status`]) and from
+/// a Tauri command alike.
+#[derive(Debug, Clone, Serialize, TS, thiserror::Error)]
 #[error("{code:?}: {message}")]
 pub struct ApiError {
+    /// Always `"ERROR"`.
     pub status: &'static str,
     pub code: ErrorCode,
+    /// What failed, in words, for the curious (the UI's sentence comes from `code`).
     pub message: String,
     /// With `SEARCH_FAILED`: each provider and why it failed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub providers: Vec<cinemahalal_search::ProviderFailure>,
+    #[ts(as = "Option<Vec<ProviderFailure>>", optional)]
+    pub providers: Vec<ProviderFailure>,
 }
 
 impl ApiError {
@@ -66,6 +86,39 @@ impl ApiError {
             code,
             message: message.into(),
             providers: Vec::new(),
+        }
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> ApiError {
+        let code = match &e {
+            EngineError::InvalidRequest(_) => ErrorCode::InvalidRequest,
+            EngineError::MetadataTimeout(_) => ErrorCode::MetadataTimeout,
+            EngineError::NoVideoFile { .. } => ErrorCode::NoVideoFile,
+            EngineError::NoSeeds(_) => ErrorCode::NoSeeds,
+            EngineError::NotFound(_) => ErrorCode::StreamNotFound,
+            EngineError::TooManyReaders(_) => ErrorCode::TooManyReaders,
+            EngineError::Failed(_) => ErrorCode::StreamFailed,
+        };
+        if code == ErrorCode::StreamFailed {
+            tracing::warn!("stream failed: {e}");
+        }
+        ApiError::new(code, e.to_string())
+    }
+}
+
+impl From<SearchError> for ApiError {
+    fn from(e: SearchError) -> ApiError {
+        match e {
+            SearchError::InvalidRequest(m) => ApiError::new(ErrorCode::InvalidRequest, m),
+            SearchError::AllProvidersFailed(failures) => {
+                let message = SearchError::AllProvidersFailed(failures.clone()).to_string();
+                ApiError {
+                    providers: failures,
+                    ..ApiError::new(ErrorCode::SearchFailed, message)
+                }
+            }
         }
     }
 }

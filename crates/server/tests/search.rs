@@ -1,68 +1,13 @@
-//! `GET /api/search` and the provider settings, against a local Torznab fixture, and
-//! one path from a search result to the first byte of the stream.
+//! `GET /api/search` and the provider settings, against the test kit's Torznab indexers,
+//! and one path from a search result to the first byte of the stream.
 
 mod common;
 
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-
-use axum::extract::{Query, State};
-use axum::http::StatusCode as AxumStatus;
-use axum::response::IntoResponse;
 use cinemahalal_server::search::SearchSetup;
+use cinemahalal_testkit::search::{JACKETT_KEY, Release, Upstream};
 use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
-
-/// A Jackett-like Torznab endpoint answering with the given items, or failing.
-#[derive(Clone)]
-struct Indexer {
-    items: Arc<Mutex<Vec<(String, String, u32)>>>,
-    fail: bool,
-}
-
-async fn torznab(
-    State(ix): State<Indexer>,
-    Query(q): Query<std::collections::HashMap<String, String>>,
-) -> axum::response::Response {
-    if ix.fail {
-        return (AxumStatus::INTERNAL_SERVER_ERROR, "indexer exploded").into_response();
-    }
-    assert_eq!(q.get("apikey").map(String::as_str), Some("k3y"));
-    let items: String = ix
-        .items
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|(title, magnet, seeders)| {
-            format!(
-                r#"<item><title>{title}</title><size>1048576</size><link>{magnet}</link>
-                <torznab:attr name="seeders" value="{seeders}"/><torznab:attr name="peers" value="{}"/>
-                <torznab:attr name="magneturl" value="{magnet}"/></item>"#,
-                seeders + 2
-            )
-            .replace('&', "&amp;")
-        })
-        .collect();
-    let body = format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" xmlns:torznab="http://torznab.com/schemas/2015/feed"><channel><title>fixture</title>{items}</channel></rss>"#
-    );
-    ([("content-type", "application/rss+xml")], body).into_response()
-}
-
-async fn start_indexer(items: Vec<(String, String, u32)>, fail: bool) -> SocketAddr {
-    let ix = Indexer {
-        items: Arc::new(Mutex::new(items)),
-        fail,
-    };
-    let app = axum::Router::new()
-        .route("/api", axum::routing::get(torznab))
-        .with_state(ix);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    addr
-}
 
 fn providers_file(dir: &std::path::Path, providers: serde_json::Value) -> std::path::PathBuf {
     let path = dir.join("search.toml");
@@ -75,112 +20,343 @@ fn providers_file(dir: &std::path::Path, providers: serde_json::Value) -> std::p
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn search_result_plays_to_the_first_byte() {
-    tokio::time::timeout(TEST_LIMIT, async {
-        let seeder = Seeder::random(&[("Night Film 1080p WEB-DL.mp4", 3 << 20)], Default::default()).await.unwrap();
-        let good = start_indexer(
-            vec![
-                ("Night Film 1080p WEB-DL".into(), seeder.magnet(), 42),
-                ("Night Film 720p BluRay".into(), format!("magnet:?xt=urn:btih:{}", "12".repeat(20)), 7),
-            ],
-            false,
-        )
-        .await;
-        let broken = start_indexer(vec![], true).await;
-        let dir = tempfile::tempdir().unwrap();
-        let file = providers_file(dir.path(), json!([
-            { "name": "Jackett", "kind": "torznab", "url": format!("http://{good}"), "apiKey": "k3y" },
-            { "name": "Broken", "kind": "torznab", "url": format!("http://{broken}"), "apiKey": "k3y" },
-        ]));
-        let server = TestServer::start_full(|_| {}, Options {
-            search: SearchSetup { file: Some(file), env_overrides: false },
-            ..Default::default()
-        })
-        .await;
+    bounded(search_result_plays_to_the_first_byte_scenario()).await;
+}
 
-        let (status, body) = server.get_json("/api/search?query=night%20film").await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        let results = body["results"].as_array().unwrap();
-        assert_eq!(results.len(), 2, "{body}");
-        assert_eq!(results[0]["infoHash"], seeder.info_hash());
-        assert_eq!(results[0]["seeders"], 42);
-        assert_eq!(results[0]["provider"], "Jackett");
-        assert_eq!(results[0]["quality"], json!({ "resolution": "1080p", "source": "WEB-DL" }));
-        assert_eq!(results[1]["quality"]["source"], "BluRay");
-        assert_eq!(body["failedProviders"][0]["provider"], "Broken", "{body}");
-
-        // The result's magnet, as the UI would send it.
-        let ready = server.prepare(results[0]["magnet"].as_str().unwrap()).await;
-        let url = ready["streamUrl"].as_str().unwrap();
-        let (status, _, bytes) = server.get_range(url, Some("bytes=0-65535")).await;
-        assert_eq!(status, StatusCode::PARTIAL_CONTENT);
-        assert_eq!(bytes, seeder.read("Night Film 1080p WEB-DL.mp4").unwrap()[..65536]);
-        server.stop().await;
-    })
+async fn search_result_plays_to_the_first_byte_scenario() {
+    let seeder = Seeder::random(
+        &[("Night Film 1080p WEB-DL.mp4", 3 << 20)],
+        Default::default(),
+    )
     .await
     .unwrap();
+    let upstream = Upstream::start().await;
+    let good = upstream.add_indexer(
+        "good",
+        vec![
+            Release::new("Night Film 1080p WEB-DL", &seeder.magnet(), 42),
+            Release::new(
+                "Night Film 720p BluRay",
+                &format!("magnet:?xt=urn:btih:{}", "12".repeat(20)),
+                7,
+            ),
+        ],
+    );
+    let broken = upstream.url("/torznab-500");
+    let dir = tempfile::tempdir().unwrap();
+    let file = providers_file(
+        dir.path(),
+        json!([
+            { "name": "Jackett", "kind": "torznab", "url": good, "apiKey": JACKETT_KEY },
+            { "name": "Broken", "kind": "torznab", "url": broken, "apiKey": JACKETT_KEY },
+        ]),
+    );
+    let server = TestServer::start_full(
+        |_| {},
+        Options {
+            search: SearchSetup {
+                file: Some(file),
+                env_overrides: false,
+            },
+            ..Default::default()
+        },
+    )
+    .await;
+
+    let (status, body) = server.get_json("/api/search?query=night%20film").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let results = body["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{body}");
+    assert_eq!(results[0]["infoHash"], seeder.info_hash());
+    assert_eq!(results[0]["seeders"], 42);
+    assert_eq!(results[0]["provider"], "Jackett");
+    assert_eq!(
+        results[0]["quality"],
+        json!({ "resolution": "1080p", "source": "WEB-DL" })
+    );
+    assert_eq!(results[1]["quality"]["source"], "BluRay");
+    assert_eq!(body["failedProviders"][0]["provider"], "Broken", "{body}");
+
+    // The result's magnet, as the UI would send it.
+    let ready = server.prepare(results[0]["magnet"].as_str().unwrap()).await;
+    let url = ready["streamUrl"].as_str().unwrap();
+    let (status, _, bytes) = server.get_range(url, Some("bytes=0-65535")).await;
+    assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        bytes,
+        seeder.read("Night Film 1080p WEB-DL.mp4").unwrap()[..65536]
+    );
+    server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn search_errors_and_provider_settings() {
-    tokio::time::timeout(TEST_LIMIT, async {
-        let broken = start_indexer(vec![], true).await;
-        let dir = tempfile::tempdir().unwrap();
-        let file = providers_file(dir.path(), json!([
-            { "name": "Broken", "kind": "torznab", "url": format!("http://{broken}"), "apiKey": "k3y" },
-        ]));
-        let server = TestServer::start_full(|_| {}, Options {
-            search: SearchSetup { file: Some(file.clone()), env_overrides: false },
+    bounded(search_errors_and_provider_settings_scenario()).await;
+}
+
+async fn search_errors_and_provider_settings_scenario() {
+    let upstream = Upstream::start().await;
+    let broken = upstream.url("/torznab-500");
+    let dir = tempfile::tempdir().unwrap();
+    let file = providers_file(
+        dir.path(),
+        json!([
+            { "name": "Broken", "kind": "torznab", "url": broken, "apiKey": JACKETT_KEY },
+        ]),
+    );
+    let server = TestServer::start_full(
+        |_| {},
+        Options {
+            search: SearchSetup {
+                file: Some(file.clone()),
+                env_overrides: false,
+            },
             ..Default::default()
-        })
-        .await;
+        },
+    )
+    .await;
 
-        for path in ["/api/search", "/api/search?query=", "/api/search?query=%20%20", "/api/search?imdbId=tt12",
-            "/api/search?imdbId=nm1234567", "/api/search?query=a&imdbId=tt1234567", "/api/search?q=x"]
-        {
-            let (status, body) = server.get_json(path).await;
-            assert_error(status, &body, 400, "INVALID_REQUEST");
-        }
-        let (status, body) = server.get_json("/api/search?query=anything").await;
-        assert_error(status, &body, 502, "SEARCH_FAILED");
-        assert_eq!(body["providers"][0]["provider"], "Broken", "{body}");
-        assert!(body["providers"][0]["reason"].as_str().unwrap().contains("500"), "{body}");
+    for path in [
+        "/api/search",
+        "/api/search?query=",
+        "/api/search?query=%20%20",
+        "/api/search?imdbId=tt12",
+        "/api/search?imdbId=nm1234567",
+        "/api/search?query=a&imdbId=tt1234567",
+        "/api/search?q=x",
+    ] {
+        let (status, body) = server.get_json(path).await;
+        assert_error(status, &body, 400, "INVALID_REQUEST");
+    }
+    let (status, body) = server.get_json("/api/search?query=anything").await;
+    assert_error(status, &body, 502, "SEARCH_FAILED");
+    assert_eq!(body["providers"][0]["provider"], "Broken", "{body}");
+    assert!(
+        body["providers"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("500"),
+        "{body}"
+    );
 
-        // Settings: list, replace (saved to the file), test.
-        let (_, list) = server.get_json("/api/providers").await;
-        assert_eq!(list["providers"][0]["name"], "Broken");
-        let good = start_indexer(vec![("Some Film 2160p".into(), format!("magnet:?xt=urn:btih:{}", "34".repeat(20)), 3)], false).await;
-        let replacement = json!({ "providers": [
-            { "name": "Good", "kind": "torznab", "url": format!("http://{good}"), "apiKey": "k3y", "enabled": true },
-        ]});
-        let r = server.client.put(server.url("/api/providers")).json(&replacement).send().await.unwrap();
-        assert_eq!(r.status(), StatusCode::OK);
-        assert!(std::fs::read_to_string(&file).unwrap().contains("Good"));
-        let (status, body) = server.get_json("/api/search?query=some%20film").await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        assert_eq!(body["results"][0]["quality"]["resolution"], "2160p");
-        assert_eq!(body["failedProviders"], json!([]));
+    // Settings: list, replace (saved to the file), test.
+    let (_, list) = server.get_json("/api/providers").await;
+    assert_eq!(list["providers"][0]["name"], "Broken");
+    let good = upstream.add_indexer(
+        "good",
+        vec![Release::new(
+            "Some Film 2160p",
+            &format!("magnet:?xt=urn:btih:{}", "34".repeat(20)),
+            3,
+        )],
+    );
+    let replacement = json!({ "providers": [
+        { "name": "Good", "kind": "torznab", "url": good, "apiKey": JACKETT_KEY, "enabled": true },
+    ]});
+    let r = server
+        .client
+        .put(server.url("/api/providers"))
+        .json(&replacement)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(std::fs::read_to_string(&file).unwrap().contains("Good"));
+    let (status, body) = server.get_json("/api/search?query=some%20film").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["results"][0]["quality"]["resolution"], "2160p");
+    assert_eq!(body["failedProviders"], json!([]));
 
-        let r = server.client.post(server.url("/api/providers/test"))
-            .json(&json!({ "provider": replacement["providers"][0] })).send().await.unwrap();
-        assert_eq!(r.status(), StatusCode::OK);
-        assert_eq!(r.json::<serde_json::Value>().await.unwrap(), json!({ "results": 1 }));
-        let r = server.client.post(server.url("/api/providers/test"))
-            .json(&json!({ "provider": { "name": "B", "kind": "torznab", "url": format!("http://{broken}"), "apiKey": "k3y" } })).send().await.unwrap();
-        assert_eq!(r.status(), StatusCode::BAD_GATEWAY);
-        // Bad settings are refused and change nothing.
-        for bad in [json!({ "providers": [{ "name": "", "kind": "torznab", "url": "x" }] }),
-            json!({ "providers": [{ "name": "A", "kind": "nope", "url": "http://x" }] }),
-            json!({ "providers": [{ "name": "A", "kind": "stremio", "url": "http://x" }, { "name": "a", "kind": "stremio", "url": "http://y" }] }),
-            json!([])]
-        {
-            let r = server.client.put(server.url("/api/providers")).json(&bad).send().await.unwrap();
-            let status = r.status();
-            assert_error(status, &r.json().await.unwrap(), 400, "INVALID_REQUEST");
-        }
-        let (_, list) = server.get_json("/api/providers").await;
-        assert_eq!(list["providers"][0]["name"], "Good");
-        server.stop().await;
-    })
-    .await
-    .unwrap();
+    let r = server
+        .client
+        .post(server.url("/api/providers/test"))
+        .json(&json!({ "provider": replacement["providers"][0] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap(),
+        json!({ "results": 1 })
+    );
+    let failing = json!({
+        "provider": { "name": "B", "kind": "torznab", "url": broken, "apiKey": JACKETT_KEY }
+    });
+    let r = server
+        .client
+        .post(server.url("/api/providers/test"))
+        .json(&failing)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_GATEWAY);
+    // Bad settings are refused and change nothing.
+    for bad in [
+        json!({ "providers": [{ "name": "", "kind": "torznab", "url": "x" }] }),
+        json!({ "providers": [{ "name": "A", "kind": "nope", "url": "http://x" }] }),
+        json!({ "providers": [{ "name": "A", "kind": "stremio", "url": "http://x" }, { "name": "a", "kind": "stremio", "url": "http://y" }] }),
+        json!([]),
+    ] {
+        let r = server
+            .client
+            .put(server.url("/api/providers"))
+            .json(&bad)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        assert_error(status, &r.json().await.unwrap(), 400, "INVALID_REQUEST");
+    }
+    let (_, list) = server.get_json("/api/providers").await;
+    assert_eq!(list["providers"][0]["name"], "Good");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn provider_keys_stay_on_the_server() {
+    bounded(keys_stay_on_the_server()).await;
+}
+
+/// `GET /api/providers` never shows a saved key, only `hasApiKey`; a provider sent back
+/// without `apiKey` keeps it, for saving and for testing. The indexer refuses any key
+/// but [`JACKETT_KEY`], so a search or test that answers used the saved key.
+async fn keys_stay_on_the_server() {
+    let magnet = format!("magnet:?xt=urn:btih:{}", "56".repeat(20));
+    let upstream = Upstream::start().await;
+    let indexer = upstream.add_indexer("keys", vec![Release::new("Key Film 1080p", &magnet, 5)]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = providers_file(
+        dir.path(),
+        json!([{ "name": "Jackett", "kind": "torznab", "url": indexer, "apiKey": JACKETT_KEY }]),
+    );
+    let options = Options {
+        search: SearchSetup {
+            file: Some(file.clone()),
+            env_overrides: false,
+        },
+        ..Default::default()
+    };
+    let server = TestServer::start_full(|_| {}, options).await;
+
+    let r = server
+        .client
+        .get(server.url("/api/providers"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let text = r.text().await.unwrap();
+    assert!(
+        !text.contains(JACKETT_KEY),
+        "the key left the server: {text}"
+    );
+    let list: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(list["providers"][0]["hasApiKey"], true, "{text}");
+    assert_eq!(list["providers"][0].get("apiKey"), None, "{text}");
+
+    // Saved back as shown: the file keeps the key, and searches still send it.
+    let r = server
+        .client
+        .put(server.url("/api/providers"))
+        .json(&list)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let text = r.text().await.unwrap();
+    assert!(!text.contains(JACKETT_KEY), "{text}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+        list
+    );
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .contains(&format!("apiKey = \"{JACKETT_KEY}\""))
+    );
+    let (status, body) = server.get_json("/api/search?query=key%20film").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["results"].as_array().unwrap().len(), 1, "{body}");
+
+    // A test without apiKey uses the saved key.
+    let test = json!({ "provider": list["providers"][0] });
+    let r = server
+        .client
+        .post(server.url("/api/providers/test"))
+        .json(&test)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap(),
+        json!({ "results": 1 })
+    );
+
+    // "" clears the key.
+    let mut cleared = list.clone();
+    cleared["providers"][0]["apiKey"] = json!("");
+    let r = server
+        .client
+        .put(server.url("/api/providers"))
+        .json(&cleared)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let answer: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(answer["providers"][0]["hasApiKey"], false, "{answer}");
+    assert!(
+        !std::fs::read_to_string(&file)
+            .unwrap()
+            .contains(JACKETT_KEY)
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failed_settings_write_is_settings_failed() {
+    bounded(failed_settings_write()).await;
+}
+
+/// The providers file cannot be written (its directory is a regular file): 500
+/// `SETTINGS_FAILED`, not a stream failure, and the providers stay as they were.
+async fn failed_settings_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("not-a-directory");
+    std::fs::write(&blocker, "").unwrap();
+    let options = Options {
+        search: SearchSetup {
+            file: Some(blocker.join("search.toml")),
+            env_overrides: false,
+        },
+        ..Default::default()
+    };
+    let server = TestServer::start_full(|_| {}, options).await;
+    let (_, before) = server.get_json("/api/providers").await;
+
+    let list = json!({ "providers": [
+        { "name": "Torrentio", "kind": "stremio", "url": "https://torrentio.strem.fun/manifest.json" },
+    ]});
+    let r = server
+        .client
+        .put(server.url("/api/providers"))
+        .json(&list)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let body = r.json().await.unwrap();
+    assert_error(status, &body, 500, "SETTINGS_FAILED");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("not-a-directory"),
+        "{body}"
+    );
+    let (status, after) = server.get_json("/api/providers").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(after, before);
+    server.stop().await;
 }

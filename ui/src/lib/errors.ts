@@ -1,42 +1,18 @@
 // The one place where error codes become words a person can act on.
 
-import type { ProviderFailure } from './types';
+import type { ApiError as ApiErrorBody, ErrorCode, ProviderFailure } from './types';
 
-/** Codes the backend sends, plus the ones the UI raises itself. */
-export const ERROR_CODES = [
-  'METADATA_TIMEOUT',
-  'NO_VIDEO_FILE',
-  'NO_SEEDS',
-  'STREAM_FAILED',
-  'SEARCH_FAILED',
-  'INVALID_REQUEST',
-  'STREAM_NOT_FOUND',
-  'TOO_MANY_READERS',
-  'NETWORK',
-  'PLAYBACK_UNSUPPORTED',
-  'UNKNOWN',
-] as const;
+/**
+ * Codes the UI raises itself, never the backend: the backend could not be reached, the
+ * browser cannot decode the video, or something failed that is no API error at all.
+ */
+export type UiErrorCode = 'NETWORK' | 'PLAYBACK_UNSUPPORTED' | 'UNKNOWN';
 
-export type ErrorCode = (typeof ERROR_CODES)[number];
-
-/** The error every transport throws: the backend's `{status:"ERROR", code, message}`. */
-export class ApiError extends Error {
-  readonly code: string;
-  /** Providers that failed (SEARCH_FAILED may carry them). */
-  readonly providers?: ProviderFailure[];
-  /** HTTP status, when the error came over HTTP. */
-  readonly httpStatus?: number;
-
-  constructor(code: string, message: string, extra: { providers?: ProviderFailure[]; httpStatus?: number } = {}) {
-    super(message);
-    this.name = 'ApiError';
-    this.code = code;
-    if (extra.providers) this.providers = extra.providers;
-    if (extra.httpStatus !== undefined) this.httpStatus = extra.httpStatus;
-  }
-}
-
-const SENTENCES: Record<ErrorCode, string> = {
+/**
+ * One sentence per code. Keyed by the generated `ErrorCode`, so a code added in Rust
+ * fails the UI's type check until it has its sentence here.
+ */
+const SENTENCES: Record<ErrorCode | UiErrorCode, string> = {
   METADATA_TIMEOUT:
     'No one is sharing this torrent right now, so its details could not be fetched. Try another result or try again later.',
   NO_SEEDS:
@@ -53,6 +29,18 @@ const SENTENCES: Record<ErrorCode, string> = {
     'This stream is no longer running. Start it again from the search results or your list of streams.',
   TOO_MANY_READERS:
     'This video is already being played in too many places. Close another player or tab that is playing it, then try again.',
+  RANGE_NOT_SATISFIABLE:
+    'The player asked for a part of the video that lies past its end. Start the video again from the beginning.',
+  NOT_FOUND:
+    'The engine does not know this request, so the app and the engine are probably different versions. Restart CinemaHalal; if that does not help, reinstall it.',
+  METHOD_NOT_ALLOWED:
+    'The engine refused the way this request was made, which means the app does not match its engine. Restart CinemaHalal; if that does not help, reinstall it.',
+  SETTINGS_FAILED:
+    'Your settings could not be saved, so the change was not kept. Check that there is free disk space and that your settings folder can be written to, then try again.',
+  PLAYER_FAILED:
+    'The external player could not be started. Make sure it is installed, or choose another player, then try again.',
+  CLIPBOARD_FAILED:
+    'The stream URL could not be copied to the clipboard. Try again; if it keeps failing, the details below say why.',
   NETWORK:
     'CinemaHalal could not reach its engine. Make sure the app (or the server) is still running, then try again.',
   PLAYBACK_UNSUPPORTED:
@@ -60,8 +48,47 @@ const SENTENCES: Record<ErrorCode, string> = {
   UNKNOWN: 'Something went wrong. Try again; if it keeps happening, restart CinemaHalal.',
 };
 
-export function isKnownCode(code: string): code is ErrorCode {
-  return (ERROR_CODES as readonly string[]).includes(code);
+/** Every code that has a sentence: the backend's, then the UI's own. */
+export const ERROR_CODES = Object.keys(SENTENCES) as (ErrorCode | UiErrorCode)[];
+
+/**
+ * The error every transport throws: the backend's `ApiError` body (see the contract) as
+ * a JavaScript error, or one of the UI's own codes.
+ */
+export class ApiError extends Error {
+  readonly code: ErrorCode | UiErrorCode;
+  /** Providers that failed (SEARCH_FAILED carries them). */
+  readonly providers?: ProviderFailure[];
+  /** HTTP status, when the error came over HTTP. */
+  readonly httpStatus?: number;
+
+  constructor(
+    code: ErrorCode | UiErrorCode,
+    message: string,
+    extra: { providers?: ProviderFailure[]; httpStatus?: number } = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    if (extra.providers) this.providers = extra.providers;
+    if (extra.httpStatus !== undefined) this.httpStatus = extra.httpStatus;
+  }
+
+  /** The error the backend answered (an HTTP body, or what a Tauri command rejects with). */
+  static fromBody(body: ApiErrorBody, httpStatus?: number): ApiError {
+    return new ApiError(body.code, body.message, { providers: body.providers, httpStatus });
+  }
+}
+
+/** True for the backend's error answer `{"status":"ERROR","code",…}`, as opposed to anything else thrown. */
+export function isApiErrorBody(value: unknown): value is ApiErrorBody {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return v.status === 'ERROR' && typeof v.code === 'string' && typeof v.message === 'string';
+}
+
+export function isKnownCode(code: string): code is ErrorCode | UiErrorCode {
+  return Object.hasOwn(SENTENCES, code);
 }
 
 /** The sentence shown for an error code (unknown codes get the generic one). */
@@ -72,24 +99,17 @@ export function errorSentence(code: string): string {
 /** Turn anything thrown into an ApiError. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
-  if (err && typeof err === 'object' && typeof (err as { code?: unknown }).code === 'string') {
-    const e = err as { code: string; message?: unknown; providers?: ProviderFailure[] };
-    return new ApiError(e.code, typeof e.message === 'string' ? e.message : '', {
-      providers: Array.isArray(e.providers) ? e.providers : undefined,
-    });
-  }
+  if (isApiErrorBody(err)) return ApiError.fromBody(err);
   if (typeof err === 'string') return new ApiError('UNKNOWN', err);
   if (err instanceof Error) return new ApiError('UNKNOWN', err.message);
   return new ApiError('UNKNOWN', String(err));
 }
 
-/** What the error box shows: the sentence, and technical detail for the curious. */
+/**
+ * What the error box shows: the sentence, and the backend's message as the detail for the
+ * curious (a SEARCH_FAILED message already names each provider and why it failed).
+ */
 export function describeError(err: unknown): { code: string; sentence: string; detail: string } {
   const e = toApiError(err);
-  let detail = e.message;
-  if (e.providers && e.providers.length > 0) {
-    const list = e.providers.map((p) => `${p.provider}: ${p.reason}`).join('; ');
-    detail = detail ? `${detail} (${list})` : list;
-  }
-  return { code: e.code, sentence: errorSentence(e.code), detail };
+  return { code: e.code, sentence: errorSentence(e.code), detail: e.message };
 }

@@ -75,63 +75,20 @@ export function toSearchQuery(input: string): SearchQuery {
   return imdbId ? { imdbId } : { query: input.trim() };
 }
 
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-/** A 32-character base32 info hash → 40 hex characters (null if not base32). */
-export function base32ToHex(b32: string): string | null {
-  const s = b32.toUpperCase();
-  if (!/^[A-Z2-7]{32}$/.test(s)) return null;
-  let bits = 0;
-  let value = 0;
-  let hex = '';
-  for (const ch of s) {
-    value = (value << 5) | BASE32.indexOf(ch);
-    bits += 5;
-    while (bits >= 8) {
-      bits -= 8;
-      hex += ((value >>> bits) & 0xff).toString(16).padStart(2, '0');
-    }
-  }
-  return hex;
-}
-
-/** Info hash (lower-case hex) named by a magnet link, or null. */
-export function infoHashFromMagnet(magnet: string): string | null {
-  const m = /[?&]xt=urn:btih:([0-9a-z]+)/i.exec(magnet);
-  if (!m) return null;
-  const h = m[1];
-  if (/^[0-9a-f]{40}$/i.test(h)) return h.toLowerCase();
-  return base32ToHex(h);
-}
-
-/** The `dn` (display name) of a magnet link, or ''. */
-export function magnetDisplayName(magnet: string): string {
-  const q = magnet.indexOf('?');
-  if (q < 0) return '';
-  try {
-    return new URLSearchParams(magnet.slice(q + 1)).get('dn')?.trim() ?? '';
-  } catch {
-    return '';
-  }
-}
-
-/** The "paste magnet or info hash" field → a stream request, or null if it is neither. */
-export function parsePastedSource(input: string): { request: StreamRequest; infoHash: string | null } | null {
+/**
+ * The "paste a magnet link or info hash" field → a stream request. Nothing is parsed
+ * here: the backend checks the link or hash and answers INVALID_REQUEST, with its reason,
+ * when it is neither.
+ */
+export function pastedRequest(input: string): StreamRequest {
   const s = input.trim();
-  if (/^magnet:\?/i.test(s)) {
-    const infoHash = infoHashFromMagnet(s);
-    return infoHash ? { request: { magnet: s }, infoHash } : null;
-  }
-  if (/^[0-9a-f]{40}$/i.test(s)) return { request: { infoHash: s.toLowerCase() }, infoHash: s.toLowerCase() };
-  const hex = base32ToHex(s);
-  if (hex) return { request: { infoHash: hex }, infoHash: hex };
-  return null;
+  return /^magnet:/i.test(s) ? { magnet: s } : { infoHash: s };
 }
 
 /** "1080p · WEB-DL", or "" when nothing is known. */
 export function formatQuality(q: Quality | null | undefined): string {
   if (!q) return '';
-  return [q.resolution, q.source].filter((x): x is string => !!x).join(' · ');
+  return [q.resolution, q.source].filter((x) => x !== null).join(' · ');
 }
 
 /** A stream's state in words. */

@@ -1,6 +1,6 @@
 // Why a <video> failed: the media URL answers errors as JSON, which the element hides.
 
-import { ApiError } from './errors';
+import { ApiError, isApiErrorBody } from './errors';
 
 type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -19,10 +19,8 @@ export async function diagnoseMediaError(
   try {
     const res = await fetchFn(src, { headers: { Range: 'bytes=0-0' } });
     if (!res.ok) {
-      const body = (await res.json().catch(() => null)) as { code?: unknown; message?: unknown } | null;
-      if (body && typeof body.code === 'string') {
-        return new ApiError(body.code, typeof body.message === 'string' ? body.message : '', { httpStatus: res.status });
-      }
+      const body: unknown = await res.json().catch(() => null);
+      if (isApiErrorBody(body)) return ApiError.fromBody(body, res.status);
       return new ApiError('STREAM_FAILED', `The stream answered HTTP ${res.status}.`, { httpStatus: res.status });
     }
   } catch {

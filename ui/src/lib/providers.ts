@@ -15,3 +15,11 @@ export function validateProvider(p: Provider, existing: Provider[]): string | nu
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'The address must start with http:// or https://.';
   return null;
 }
+
+/**
+ * The list to save with one provider's API key replaced (`key` non-empty) or cleared
+ * (`key` empty). The others carry no `apiKey`, so the backend keeps their saved keys.
+ */
+export function withApiKey(providers: Provider[], name: string, key: string): Provider[] {
+  return providers.map((p) => (p.name === name ? { ...p, apiKey: key, hasApiKey: key !== '' } : p));
+}

@@ -7,6 +7,8 @@ import type { Transport } from './transport';
 
 export class SearchModel {
   input = $state('');
+  /** The "play a magnet link or info hash" field, kept so a rejected link can be corrected. */
+  pasted = $state('');
   results = $state<SearchResult[]>([]);
   failedProviders = $state<ProviderFailure[]>([]);
   error = $state<ApiError | null>(null);

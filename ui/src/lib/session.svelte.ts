@@ -1,7 +1,7 @@
 // One open player: prepares the stream, polls its status every second, switches files.
 
 import { ApiError, toApiError } from './errors';
-import type { StreamInfo, StreamRequest, StreamStatus } from './types';
+import type { StreamReady, StreamRequest, StreamStatus } from './types';
 import type { Transport } from './transport';
 
 export const STATUS_POLL_MS = 1000;
@@ -20,7 +20,7 @@ export class PlayerSession {
   phase = $state<Phase>('preparing');
   title = $state('');
   infoHash = $state<string | null>(null);
-  stream = $state<StreamInfo | null>(null);
+  stream = $state<StreamReady | null>(null);
   status = $state<StreamStatus | null>(null);
   error = $state<ApiError | null>(null);
   /** The `<video>` src; empty until the stream is ready. */
@@ -87,7 +87,9 @@ export class PlayerSession {
       this.stream = stream;
       this.infoHash = stream.infoHash.toLowerCase();
       this.title = stream.name || this.title;
-      this.src = this.transport.mediaUrl(stream);
+      // The server built this URL for where this client reaches it (Host, or a trusted
+      // proxy's forwarding headers, or its public URL): the page uses it as it is.
+      this.src = stream.streamUrl;
       this.phase = 'ready';
       void this.poll();
     } catch (err) {

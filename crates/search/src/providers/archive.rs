@@ -11,6 +11,7 @@
 //! meaning "archive.org seeds it" (its servers seed every item's torrent and serve as its
 //! web seed), so that Archive results sort below torrents with known, larger swarms.
 
+use cinemahalal_magnet::{InfoHash, Magnet};
 use futures::future::join_all;
 use serde::Deserialize;
 use serde_json::Value;
@@ -18,7 +19,6 @@ use url::Url;
 
 use super::{join, parse_count};
 use crate::http::{Http, redact};
-use crate::magnet::{build_magnet, normalize_info_hash};
 use crate::{SearchQuery, SearchResult, quality};
 
 /// Items looked at per search; each costs one metadata request.
@@ -137,7 +137,7 @@ impl Archive {
             .filter(|f| f.get("name").and_then(Value::as_str) == Some(torrent_name.as_str()))
             .find_map(|f| f.get("btih").and_then(Value::as_str));
         let Some(raw) = btih else { return Ok(None) };
-        let Some(info_hash) = normalize_info_hash(raw) else {
+        let Ok(info_hash) = raw.trim().parse::<InfoHash>() else {
             return Err(format!(
                 "item {} has a malformed btih in {}",
                 item.identifier,
@@ -159,10 +159,13 @@ impl Archive {
             .size
             .or_else(|| metadata.get("item_size").and_then(number));
         Ok(Some(SearchResult {
-            magnet: build_magnet(&info_hash, &title, TRACKERS),
+            magnet: Magnet::new(info_hash)
+                .with_display_name(&title)
+                .with_trackers(TRACKERS)
+                .to_string(),
             quality: quality::parse(&title),
             name: title,
-            info_hash,
+            info_hash: info_hash.to_string(),
             size,
             seeders: ARCHIVE_SEEDERS,
             leechers: 0,

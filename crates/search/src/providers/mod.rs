@@ -19,15 +19,17 @@ pub(crate) enum Outcome {
     Skipped(&'static str),
 }
 
-pub(crate) enum Provider {
+/// A provider ready to ask: its protocol's client, built from its [`ProviderConfig`].
+/// (Not [`crate::Provider`], which is a provider's settings as the API shows them.)
+pub(crate) enum Client {
     Archive(archive::Archive),
     Torznab(torznab::Torznab),
     Stremio(stremio::Stremio),
 }
 
-impl Provider {
-    /// A provider from its configuration, or why the configuration is unusable.
-    pub(crate) fn from_config(config: &ProviderConfig) -> Result<Provider, String> {
+impl Client {
+    /// A client from its configuration, or why the configuration is unusable.
+    pub(crate) fn from_config(config: &ProviderConfig) -> Result<Client, String> {
         let name = config.name.trim().to_owned();
         let url = if config.kind == ProviderKind::Archive && config.url.trim().is_empty() {
             Url::parse(crate::config::ARCHIVE_URL).map_err(|e| e.to_string())?
@@ -35,19 +37,19 @@ impl Provider {
             parse_url(config.kind, &config.url)?
         };
         Ok(match config.kind {
-            ProviderKind::Archive => Provider::Archive(archive::Archive::new(name, url)),
+            ProviderKind::Archive => Client::Archive(archive::Archive::new(name, url)),
             ProviderKind::Torznab => {
-                Provider::Torznab(torznab::Torznab::new(name, url, config.api_key.clone()))
+                Client::Torznab(torznab::Torznab::new(name, url, config.api_key.clone()))
             }
-            ProviderKind::Stremio => Provider::Stremio(stremio::Stremio::new(name, url)),
+            ProviderKind::Stremio => Client::Stremio(stremio::Stremio::new(name, url)),
         })
     }
 
     pub(crate) async fn search(&self, http: &Http, query: &SearchQuery) -> Result<Outcome, String> {
         match self {
-            Provider::Archive(p) => p.search(http, query).await.map(Outcome::Found),
-            Provider::Torznab(p) => p.search(http, query).await.map(Outcome::Found),
-            Provider::Stremio(p) => p.search(http, query).await,
+            Client::Archive(p) => p.search(http, query).await.map(Outcome::Found),
+            Client::Torznab(p) => p.search(http, query).await.map(Outcome::Found),
+            Client::Stremio(p) => p.search(http, query).await,
         }
     }
 }

@@ -8,13 +8,13 @@
 //! the size falling back to `behaviorHints.videoSize`. `fileIdx` becomes the result's
 //! `fileIndex`, and `sources` entries `tracker:<url>` become the magnet's trackers.
 
+use cinemahalal_magnet::{InfoHash, Magnet};
 use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
 
 use super::{Outcome, parse_count, to_u32};
 use crate::http::{Http, redact};
-use crate::magnet::{build_magnet, normalize_info_hash};
 use crate::{SearchQuery, SearchResult, quality};
 
 pub(crate) struct Stremio {
@@ -81,7 +81,7 @@ impl Stremio {
 }
 
 fn result(stream: Stream, provider: &str) -> Option<SearchResult> {
-    let info_hash = normalize_info_hash(stream.info_hash.as_deref()?)?;
+    let info_hash: InfoHash = stream.info_hash.as_deref()?.trim().parse().ok()?;
     let text = stream
         .title
         .as_deref()
@@ -96,7 +96,7 @@ fn result(stream: Stream, provider: &str) -> Option<SearchResult> {
         .or_else(|| hints.and_then(|h| h.filename.clone()))
         .or_else(|| stream.name.as_deref().map(|n| n.replace('\n', " ")))
         .filter(|n| !n.trim().is_empty())
-        .unwrap_or_else(|| info_hash.clone());
+        .unwrap_or_else(|| info_hash.to_string());
     let mut quality = quality::parse(&name);
     let label = stream.name.as_deref().unwrap_or_default();
     if quality.resolution.is_none() {
@@ -107,14 +107,11 @@ fn result(stream: Stream, provider: &str) -> Option<SearchResult> {
     if quality.source.is_none() {
         quality.source = quality::parse(text).source;
     }
-    let trackers: Vec<&str> = stream
+    // The magnet keeps the http, https and udp ones.
+    let trackers = stream
         .sources
         .iter()
-        .filter_map(|s| s.strip_prefix("tracker:"))
-        .filter(|t| {
-            t.starts_with("http://") || t.starts_with("https://") || t.starts_with("udp://")
-        })
-        .collect();
+        .filter_map(|s| s.strip_prefix("tracker:"));
     let seeders = after_marker(text, '👤')
         .and_then(|n| parse_count(&n))
         .unwrap_or(0);
@@ -123,9 +120,12 @@ fn result(stream: Stream, provider: &str) -> Option<SearchResult> {
         .or_else(|| hints.and_then(|h| h.video_size))
         .filter(|s| *s > 0);
     Some(SearchResult {
-        magnet: build_magnet(&info_hash, &name, trackers),
+        magnet: Magnet::new(info_hash)
+            .with_display_name(&name)
+            .with_trackers(trackers)
+            .to_string(),
         name,
-        info_hash,
+        info_hash: info_hash.to_string(),
         size,
         seeders: to_u32(seeders),
         leechers: 0,

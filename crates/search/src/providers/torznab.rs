@@ -13,13 +13,13 @@
 
 use std::collections::HashMap;
 
+use cinemahalal_magnet::{InfoHash, Magnet};
 use quick_xml::events::Event;
 use serde::Deserialize;
 use url::Url;
 
 use super::{parse_count, to_u32};
 use crate::http::{Http, redact, status_error};
-use crate::magnet::{build_magnet, info_hash_of_magnet, normalize_info_hash};
 use crate::{SearchQuery, SearchResult, quality};
 
 pub(crate) struct Torznab {
@@ -192,7 +192,7 @@ fn result(item: Item, provider: &str) -> Option<SearchResult> {
             .get(..7)
             .is_some_and(|p| p.eq_ignore_ascii_case("magnet:"))
     };
-    let magnet = [
+    let given = [
         attrs.get("magneturl").map(String::as_str),
         item.link.as_deref(),
         item.enclosure.as_ref().and_then(|e| e.url.as_deref()),
@@ -201,13 +201,15 @@ fn result(item: Item, provider: &str) -> Option<SearchResult> {
     .into_iter()
     .flatten()
     .find(is_magnet)
-    .map(|m| m.trim().to_owned());
-    let from_magnet = magnet.as_deref().and_then(info_hash_of_magnet);
-    let info_hash =
-        from_magnet.or_else(|| attrs.get("infohash").and_then(|h| normalize_info_hash(h)))?;
-    let magnet = match magnet {
-        Some(m) if info_hash_of_magnet(&m).is_some() => m,
-        _ => build_magnet(&info_hash, &name, []),
+    .map(str::trim)
+    .and_then(|link| Some((Magnet::parse(link).ok()?.info_hash(), link.to_owned())));
+    // A valid magnet link is kept as given; without one, the info hash makes one.
+    let (info_hash, magnet) = match given {
+        Some(given) => given,
+        None => {
+            let hash: InfoHash = attrs.get("infohash")?.trim().parse().ok()?;
+            (hash, Magnet::new(hash).with_display_name(&name).to_string())
+        }
     };
     let count = |key: &str| attrs.get(key).and_then(|v| parse_count(v));
     let seeders = count("seeders").unwrap_or(0);
@@ -225,7 +227,7 @@ fn result(item: Item, provider: &str) -> Option<SearchResult> {
     Some(SearchResult {
         quality: quality::parse(&name),
         name,
-        info_hash,
+        info_hash: info_hash.to_string(),
         magnet,
         size,
         seeders: to_u32(seeders),

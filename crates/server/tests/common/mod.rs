@@ -4,21 +4,27 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::Listener;
 use cinemahalal_engine::{Engine, EngineConfig};
-use cinemahalal_server::Api;
 use cinemahalal_server::base_url::BaseUrlPolicy;
-use cinemahalal_server::http::AppState;
+use cinemahalal_server::config::{LogFormat, init_logging};
 use cinemahalal_server::search::SearchSetup;
-use cinemahalal_server::server::HttpListener;
+use cinemahalal_server::{Running, Settings};
 use reqwest::StatusCode;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-pub use cinemahalal_swarm::{Seeder, SeederOptions};
+pub use cinemahalal_testkit::{Seeder, SeederOptions, SilentPeer};
 
-/// Every test body runs under this limit, so a hang fails instead of stalling CI.
+/// Every test scenario runs under this limit, so a hang fails instead of stalling CI.
 pub const TEST_LIMIT: Duration = Duration::from_secs(120);
+
+/// Runs a test's scenario under [`TEST_LIMIT`]. Scenarios are `async fn`s of their own
+/// rather than blocks inside this call, so that rustfmt formats them.
+pub async fn bounded(scenario: impl Future<Output = ()>) {
+    if tokio::time::timeout(TEST_LIMIT, scenario).await.is_err() {
+        panic!("the test did not finish within {TEST_LIMIT:?}");
+    }
+}
 
 /// What a test server takes besides the engine's settings.
 #[derive(Default)]
@@ -32,8 +38,7 @@ pub struct TestServer {
     pub client: reqwest::Client,
     pub engine: Arc<Engine>,
     pub data_dir: tempfile::TempDir,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    running: Running,
 }
 
 impl TestServer {
@@ -47,35 +52,24 @@ impl TestServer {
     }
 
     pub async fn start_full(f: impl FnOnce(&mut EngineConfig), options: Options) -> TestServer {
-        init_logging();
+        init_logging(LogFormat::Human, "warn");
         let data_dir = tempfile::Builder::new()
             .prefix("cinemahalal-test")
             .tempdir()
             .unwrap();
-        let mut config = EngineConfig::loopback_only(data_dir.path());
-        config.metadata_timeout = Duration::from_secs(20);
-        config.no_seeds_timeout = Duration::from_secs(10);
-        f(&mut config);
-        let engine = Engine::start(config).await.unwrap();
-        // Both loopback families, as the real server binds them.
-        let listener = HttpListener::bind([127, 0, 0, 1].into(), 0).await.unwrap();
-        let local_addr = listener.local_addr().unwrap();
-        let state = AppState::new(
-            Arc::new(Api::new(engine.clone()).with_search(options.search)),
-            local_addr,
-        )
-        .with_base_url(options.base_url);
-        let (stop, stopped) = tokio::sync::oneshot::channel();
-        let task = tokio::spawn(cinemahalal_server::server::run(listener, state, async {
-            let _ = stopped.await;
-        }));
+        let mut settings = Settings::loopback(data_dir.path());
+        settings.engine.metadata_timeout = Duration::from_secs(20);
+        settings.engine.no_seeds_timeout = Duration::from_secs(10);
+        f(&mut settings.engine);
+        settings.search = options.search;
+        settings.base_url = options.base_url;
+        let running = cinemahalal_server::start(settings).await.unwrap();
         TestServer {
-            base: format!("http://{local_addr}"),
+            base: running.base_url(),
             client: reqwest::Client::builder().no_proxy().build().unwrap(),
-            engine,
+            engine: running.engine().clone(),
             data_dir,
-            stop: Some(stop),
-            task: Some(task),
+            running,
         }
     }
 
@@ -138,41 +132,8 @@ impl TestServer {
         (status, headers, r.bytes().await.unwrap().to_vec())
     }
 
-    pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-        self.engine.shutdown().await;
-    }
-}
-
-/// A TCP peer that accepts connections and never says a word: metadata never comes
-/// from it, and librqbit keeps waiting on it. Stops when the handle is dropped.
-pub struct SilentPeer {
-    pub addr: std::net::SocketAddr,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl SilentPeer {
-    pub async fn start() -> SilentPeer {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let task = tokio::spawn(async move {
-            let mut held = Vec::new();
-            while let Ok((socket, _)) = listener.accept().await {
-                held.push(socket);
-            }
-        });
-        SilentPeer { addr, task }
-    }
-}
-
-impl Drop for SilentPeer {
-    fn drop(&mut self) {
-        self.task.abort();
+    pub async fn stop(self) {
+        self.running.shutdown().await;
     }
 }
 
@@ -206,13 +167,4 @@ pub async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-fn init_logging() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .with_test_writer()
-        .try_init();
 }

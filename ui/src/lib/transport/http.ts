@@ -1,11 +1,15 @@
-import { ApiError } from '../errors';
+import { ApiError, isApiErrorBody } from '../errors';
 import type {
   Health,
   Provider,
+  ProviderList,
+  ProviderTest,
   ProviderTestResult,
   SearchQuery,
   SearchResponse,
-  StreamInfo,
+  Stopped,
+  StreamList,
+  StreamReady,
   StreamRequest,
   StreamStatus,
 } from '../types';
@@ -19,8 +23,6 @@ export interface HttpTransportOptions {
   fetch?: FetchFn;
   /** Where `copyStreamUrl` writes; defaults to navigator.clipboard. */
   writeClipboard?: (text: string) => Promise<void>;
-  /** The page's origin, used to make stream URLs same-origin. */
-  pageOrigin?: string;
 }
 
 /** Talks to the headless server's `/api` with fetch (the UI served at `/`). */
@@ -30,7 +32,6 @@ export class HttpTransport implements Transport {
   private readonly base: string;
   private readonly fetchFn: FetchFn;
   private readonly writeClipboard: (text: string) => Promise<void>;
-  private readonly pageOrigin: string | undefined;
 
   constructor(opts: HttpTransportOptions = {}) {
     this.base = (opts.baseUrl ?? '').replace(/\/+$/, '');
@@ -39,13 +40,17 @@ export class HttpTransport implements Transport {
       opts.writeClipboard ??
       (async (text) => {
         if (!globalThis.navigator?.clipboard) {
-          throw new ApiError('UNKNOWN', 'The clipboard is not available in this browser.');
+          // Browsers offer the clipboard API to secure pages only (https:// or localhost).
+          throw new Error('this page has no clipboard access (browsers allow it on https:// and localhost only)');
         }
         await globalThis.navigator.clipboard.writeText(text);
       });
-    this.pageOrigin = opts.pageOrigin ?? globalThis.location?.origin;
   }
 
+  /**
+   * One API call: the JSON answer, or an `ApiError` with the backend's code. An answer
+   * that is not the backend's JSON (a proxy's error page) becomes UNKNOWN.
+   */
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const init: RequestInit = { method, headers: { Accept: 'application/json' } };
     if (body !== undefined) {
@@ -53,27 +58,21 @@ export class HttpTransport implements Transport {
       init.headers = { Accept: 'application/json', 'Content-Type': 'application/json' };
     }
     let res: Response;
+    let text: string;
     try {
       res = await this.fetchFn(this.base + path, init);
+      text = await res.text();
     } catch (err) {
       throw new ApiError('NETWORK', err instanceof Error ? err.message : String(err));
     }
     let data: unknown = undefined;
-    const text = await res.text().catch(() => '');
-    if (text) {
-      try {
-        data = JSON.parse(text);
-      } catch {
-        data = undefined;
-      }
+    try {
+      data = JSON.parse(text);
+    } catch {
+      // Not JSON: reported below with the HTTP status.
     }
-    if (!res.ok || (isObject(data) && data.status === 'ERROR')) {
-      if (isObject(data) && typeof data.code === 'string') {
-        throw new ApiError(data.code, typeof data.message === 'string' ? data.message : '', {
-          providers: Array.isArray(data.providers) ? data.providers : undefined,
-          httpStatus: res.status,
-        });
-      }
+    if (!res.ok) {
+      if (isApiErrorBody(data)) throw ApiError.fromBody(data, res.status);
       throw new ApiError('UNKNOWN', `HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`, {
         httpStatus: res.status,
       });
@@ -90,15 +89,12 @@ export class HttpTransport implements Transport {
     return this.request('GET', '/api/health');
   }
 
-  async search(q: SearchQuery): Promise<SearchResponse> {
-    const params = new URLSearchParams();
-    if (q.imdbId) params.set('imdbId', q.imdbId);
-    else params.set('query', q.query ?? '');
-    const res = await this.request<Partial<SearchResponse>>('GET', `/api/search?${params}`);
-    return { results: res.results ?? [], failedProviders: res.failedProviders ?? [] };
+  search(q: SearchQuery): Promise<SearchResponse> {
+    const params = new URLSearchParams(q.imdbId !== undefined ? { imdbId: q.imdbId } : { query: q.query });
+    return this.request('GET', `/api/search?${params}`);
   }
 
-  prepareStream(req: StreamRequest): Promise<StreamInfo> {
+  prepareStream(req: StreamRequest): Promise<StreamReady> {
     return this.request('POST', '/api/stream', req);
   }
 
@@ -107,38 +103,19 @@ export class HttpTransport implements Transport {
     return this.request('GET', `/api/stream/${encodeURIComponent(infoHash)}/status${q}`);
   }
 
-  async listStreams(): Promise<StreamInfo[]> {
-    const res = await this.request<{ streams?: StreamInfo[] }>('GET', '/api/streams');
-    return res.streams ?? [];
+  async listStreams(): Promise<StreamReady[]> {
+    return (await this.request<StreamList>('GET', '/api/streams')).streams;
   }
 
   async stopStream(infoHash: string): Promise<void> {
-    await this.request('DELETE', `/api/stream/${encodeURIComponent(infoHash)}`);
+    await this.request<Stopped>('DELETE', `/api/stream/${encodeURIComponent(infoHash)}`);
   }
 
-  /**
-   * The server reports `http://127.0.0.1:<port>/api/stream/...`; a browser that
-   * reached the server under another name (LAN address, localhost) must use its own
-   * origin, so media paths are re-rooted on the page's origin.
-   */
-  mediaUrl(stream: StreamInfo): string {
-    const origin = this.base || this.pageOrigin;
-    if (!origin) return stream.streamUrl;
+  async copyStreamUrl(stream: StreamReady): Promise<void> {
     try {
-      const u = new URL(stream.streamUrl, origin);
-      if (!u.pathname.startsWith('/api/stream/')) return u.href;
-      return new URL(u.pathname + u.search, origin.endsWith('/') ? origin : origin + '/').href;
-    } catch {
-      return stream.streamUrl;
-    }
-  }
-
-  async copyStreamUrl(stream: StreamInfo): Promise<void> {
-    try {
-      await this.writeClipboard(this.mediaUrl(stream));
+      await this.writeClipboard(stream.streamUrl);
     } catch (err) {
-      if (err instanceof ApiError) throw err;
-      throw new ApiError('UNKNOWN', `Could not copy: ${err instanceof Error ? err.message : String(err)}`);
+      throw new ApiError('CLIPBOARD_FAILED', `Could not copy: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
@@ -147,20 +124,16 @@ export class HttpTransport implements Transport {
   }
 
   async listProviders(): Promise<Provider[]> {
-    const res = await this.request<{ providers?: Provider[] } | Provider[]>('GET', '/api/providers');
-    return Array.isArray(res) ? res : (res.providers ?? []);
+    return (await this.request<ProviderList>('GET', '/api/providers')).providers;
   }
 
-  async saveProviders(providers: Provider[]): Promise<void> {
-    await this.request('PUT', '/api/providers', { providers });
+  async saveProviders(providers: Provider[]): Promise<Provider[]> {
+    const body: ProviderList = { providers };
+    return (await this.request<ProviderList>('PUT', '/api/providers', body)).providers;
   }
 
-  async testProvider(provider: Provider): Promise<ProviderTestResult> {
-    const res = await this.request<ProviderTestResult>('POST', '/api/providers/test', { provider });
-    return { results: Number(res.results ?? 0) };
+  testProvider(provider: Provider): Promise<ProviderTestResult> {
+    const body: ProviderTest = { provider };
+    return this.request('POST', '/api/providers/test', body);
   }
-}
-
-function isObject(v: unknown): v is Record<string, any> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -1,19 +1,42 @@
 import { invoke as tauriInvoke } from '@tauri-apps/api/core';
 import { toApiError } from '../errors';
 import type {
-  ExternalPlayer,
+  Command,
   Health,
+  Player,
   Provider,
+  ProviderList,
   ProviderTestResult,
   SearchQuery,
   SearchResponse,
-  StreamInfo,
+  Stopped,
+  StreamList,
+  StreamReady,
   StreamRequest,
   StreamStatus,
 } from '../types';
 import type { Transport } from './transport';
 
-export type InvokeFn = <T>(cmd: string, args?: Record<string, unknown>) => Promise<T>;
+export type InvokeFn = <T>(cmd: Command, args?: Record<string, unknown>) => Promise<T>;
+
+/**
+ * What each desktop command answers (see `src-tauri/src/commands.rs`). A command added to
+ * the Rust list is `unknown` here until it gets its answer type.
+ */
+interface Answers extends Record<Command, unknown> {
+  health: Health;
+  prepare_stream: StreamReady;
+  stream_status: StreamStatus;
+  list_streams: StreamList;
+  stop_stream: Stopped;
+  open_in_player: null;
+  /** The URL it put on the clipboard. */
+  copy_stream_url: string;
+  search: SearchResponse;
+  list_providers: ProviderList;
+  save_providers: ProviderList;
+  test_provider: ProviderTestResult;
+}
 
 /** Drop keys whose value is undefined, so Rust `Option`s see "absent". */
 function defined<T extends Record<string, unknown>>(obj: T): Partial<T> {
@@ -32,9 +55,9 @@ export class TauriTransport implements Transport {
     this.invokeFn = invokeFn;
   }
 
-  private async call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  private async call<C extends Command>(cmd: C, args?: Record<string, unknown>): Promise<Answers[C]> {
     try {
-      return await this.invokeFn<T>(cmd, args);
+      return await this.invokeFn<Answers[C]>(cmd, args);
     } catch (err) {
       throw toApiError(err);
     }
@@ -44,13 +67,11 @@ export class TauriTransport implements Transport {
     return this.call('health');
   }
 
-  async search(q: SearchQuery): Promise<SearchResponse> {
-    const args = q.imdbId ? { imdbId: q.imdbId } : { query: q.query ?? '' };
-    const res = await this.call<Partial<SearchResponse>>('search', args);
-    return { results: res.results ?? [], failedProviders: res.failedProviders ?? [] };
+  search(q: SearchQuery): Promise<SearchResponse> {
+    return this.call('search', q.imdbId !== undefined ? { imdbId: q.imdbId } : { query: q.query });
   }
 
-  prepareStream(req: StreamRequest): Promise<StreamInfo> {
+  prepareStream(req: StreamRequest): Promise<StreamReady> {
     return this.call('prepare_stream', { request: defined({ ...req }) });
   }
 
@@ -58,38 +79,31 @@ export class TauriTransport implements Transport {
     return this.call('stream_status', defined({ infoHash, fileIndex }));
   }
 
-  async listStreams(): Promise<StreamInfo[]> {
-    const res = await this.call<StreamInfo[] | { streams?: StreamInfo[] }>('list_streams');
-    return Array.isArray(res) ? res : (res?.streams ?? []);
+  async listStreams(): Promise<StreamReady[]> {
+    return (await this.call('list_streams')).streams;
   }
 
   async stopStream(infoHash: string): Promise<void> {
     await this.call('stop_stream', { infoHash });
   }
 
-  mediaUrl(stream: StreamInfo): string {
-    return stream.streamUrl;
+  async copyStreamUrl(stream: StreamReady): Promise<void> {
+    await this.call('copy_stream_url', { infoHash: stream.infoHash, fileIndex: stream.fileIndex });
   }
 
-  async copyStreamUrl(stream: StreamInfo): Promise<void> {
-    await this.call('copy_stream_url', defined({ infoHash: stream.infoHash, fileIndex: stream.fileIndex }));
-  }
-
-  async openInPlayer(infoHash: string, fileIndex: number | undefined, player: ExternalPlayer): Promise<void> {
-    await this.call('open_in_player', defined({ infoHash, fileIndex, player }));
+  async openInPlayer(stream: StreamReady, player: Player): Promise<void> {
+    await this.call('open_in_player', { infoHash: stream.infoHash, fileIndex: stream.fileIndex, player });
   }
 
   async listProviders(): Promise<Provider[]> {
-    const res = await this.call<Provider[] | { providers?: Provider[] }>('list_providers');
-    return Array.isArray(res) ? res : (res?.providers ?? []);
+    return (await this.call('list_providers')).providers;
   }
 
-  async saveProviders(providers: Provider[]): Promise<void> {
-    await this.call('save_providers', { providers });
+  async saveProviders(providers: Provider[]): Promise<Provider[]> {
+    return (await this.call('save_providers', { providers })).providers;
   }
 
-  async testProvider(provider: Provider): Promise<ProviderTestResult> {
-    const res = await this.call<ProviderTestResult | number>('test_provider', { provider });
-    return { results: typeof res === 'number' ? res : Number(res?.results ?? 0) };
+  testProvider(provider: Provider): Promise<ProviderTestResult> {
+    return this.call('test_provider', { provider });
   }
 }

@@ -1,18 +1,18 @@
 import type {
-  ExternalPlayer,
   Health,
+  Player,
   Provider,
   ProviderTestResult,
   SearchQuery,
   SearchResponse,
-  StreamInfo,
+  StreamReady,
   StreamRequest,
   StreamStatus,
 } from '../types';
 
 /**
  * How the UI talks to the backend. Every method rejects with an `ApiError`
- * (`code` is one of the backend codes, or NETWORK / UNKNOWN).
+ * (`code` is one of the backend codes, or one of the UI's own).
  */
 export interface Transport {
   readonly kind: 'http' | 'tauri';
@@ -22,16 +22,16 @@ export interface Transport {
   health(): Promise<Health>;
   search(q: SearchQuery): Promise<SearchResponse>;
   /** Can take up to a minute while the torrent's metadata is fetched. */
-  prepareStream(req: StreamRequest): Promise<StreamInfo>;
+  prepareStream(req: StreamRequest): Promise<StreamReady>;
   streamStatus(infoHash: string, fileIndex?: number): Promise<StreamStatus>;
-  listStreams(): Promise<StreamInfo[]>;
+  listStreams(): Promise<StreamReady[]>;
   stopStream(infoHash: string): Promise<void>;
-  /** Resolves to the URL a `<video>` in this page should load. */
-  mediaUrl(stream: StreamInfo): string;
-  copyStreamUrl(stream: StreamInfo): Promise<void>;
-  openInPlayer(infoHash: string, fileIndex: number | undefined, player: ExternalPlayer): Promise<void>;
+  /** Puts `stream.streamUrl` on the clipboard. */
+  copyStreamUrl(stream: StreamReady): Promise<void>;
+  openInPlayer(stream: StreamReady, player: Player): Promise<void>;
 
   listProviders(): Promise<Provider[]>;
-  saveProviders(providers: Provider[]): Promise<void>;
+  /** Saves the whole list; resolves to the list as the backend now has it (keys never included). */
+  saveProviders(providers: Provider[]): Promise<Provider[]>;
   testProvider(provider: Provider): Promise<ProviderTestResult>;
 }

@@ -3,7 +3,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
-//! let seeder = cinemahalal_swarm::Seeder::random(&[("movie.mp4", 8 << 20)], Default::default()).await?;
+//! let seeder = cinemahalal_testkit::swarm::Seeder::random(&[("movie.mp4", 8 << 20)], Default::default()).await?;
 //! let magnet = seeder.magnet(); // carries x.pe=127.0.0.1:<port>
 //! # Ok(()) }
 //! ```

@@ -4,7 +4,7 @@
 //! Prints one JSON line `{"magnet":…,"infoHash":…,"peer":…}` once seeding, then seeds
 //! until its standard input closes or it is killed.
 
-use cinemahalal_swarm::{Seeder, SeederOptions};
+use cinemahalal_testkit::swarm::{Seeder, SeederOptions};
 use tokio::io::AsyncReadExt;
 
 #[tokio::main]

@@ -1,0 +1,282 @@
+//! Preparing a stream: fetching metadata, choosing the file, adding the torrent and
+//! waiting for a first peer; and what librqbit's failures mean as [`EngineError`]s.
+//!
+//! Requests for the same torrent take turns (a [`Preparation`] per info hash), so a
+//! torrent is added once however many requests ask for it at the same time.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use librqbit::{AddTorrent, AddTorrentOptions, AddTorrentResponse, ListOnlyResponse};
+
+use super::Engine;
+use super::stream::{Activity, Handle, Stream, StreamInfo, out_of_range};
+use crate::status::StreamState;
+use crate::{EngineError, InfoHash, Source, TorrentFile, media};
+
+/// A stream being added: requests for the same torrent wait their turn on `turn`, and
+/// status reports `phase` meanwhile.
+#[derive(Default)]
+pub(super) struct Preparation {
+    turn: tokio::sync::Mutex<()>,
+    phase: Mutex<Option<StreamState>>,
+}
+
+impl Engine {
+    /// Adds a torrent not streaming yet, or waits for the request already adding it.
+    pub(super) async fn prepare_new(
+        &self,
+        info_hash: InfoHash,
+        source: Source,
+        file_index: Option<usize>,
+    ) -> Result<StreamInfo, EngineError> {
+        let prep = self
+            .preparing
+            .lock()
+            .unwrap()
+            .entry(info_hash)
+            .or_default()
+            .clone();
+        let result = async {
+            let _turn = prep.turn.lock().await;
+            // Someone else may have finished adding it while this request waited.
+            if let Ok(stream) = self.get_touched(info_hash) {
+                return self.select_file(info_hash, &stream, file_index).await;
+            }
+            self.add(info_hash, source, file_index, &prep).await
+        }
+        .await;
+        let mut preparing = self.preparing.lock().unwrap();
+        // The last request of a preparation removes it; the map holds one reference.
+        if preparing
+            .get(&info_hash)
+            .is_some_and(|p| Arc::ptr_eq(p, &prep))
+            && Arc::strong_count(&prep) == 2
+        {
+            preparing.remove(&info_hash);
+        }
+        result
+    }
+
+    /// What status reports for a torrent being prepared, if it is.
+    pub(super) fn preparation_phase(&self, info_hash: InfoHash) -> Option<StreamState> {
+        self.preparing
+            .lock()
+            .unwrap()
+            .get(&info_hash)
+            .and_then(|p| *p.phase.lock().unwrap())
+    }
+
+    /// The answer for a stream already prepared, downloading `file_index` too from now on.
+    pub(super) async fn select_file(
+        &self,
+        info_hash: InfoHash,
+        stream: &Stream,
+        file_index: Option<usize>,
+    ) -> Result<StreamInfo, EngineError> {
+        let index = stream.file(file_index)?.index;
+        let mut only = stream
+            .handle
+            .only_files()
+            .unwrap_or_default()
+            .into_iter()
+            .collect::<HashSet<_>>();
+        if only.insert(index) {
+            self.session
+                .update_only_files(&stream.handle, &only)
+                .await
+                .context("selecting another file of the torrent")?;
+        }
+        Ok(stream.describe(info_hash, index))
+    }
+
+    /// Fetches metadata, chooses the file, adds the torrent for that file alone and waits
+    /// for a first peer; registers the stream only then. On failure nothing is left.
+    async fn add(
+        &self,
+        info_hash: InfoHash,
+        source: Source,
+        file_index: Option<usize>,
+        prep: &Preparation,
+    ) -> Result<StreamInfo, EngineError> {
+        let set_phase = |s| *prep.phase.lock().unwrap() = Some(s);
+        set_phase(StreamState::FetchingMetadata);
+        let started = Instant::now();
+        let listed = self.fetch_metadata(&source).await?;
+        tracing::info!(%info_hash, elapsed = ?started.elapsed(), "metadata ready");
+
+        let files: Vec<TorrentFile> = listed
+            .info
+            .iter_file_details()
+            .enumerate()
+            .map(|(i, fd)| TorrentFile::new(i, fd.filename.to_vec().join("/"), fd.len))
+            .collect();
+        let chosen = match file_index {
+            Some(i) => files.get(i).ok_or_else(|| out_of_range(i, files.len()))?,
+            None => media::default_file(&files)
+                .ok_or(EngineError::NoVideoFile { files: files.len() })?,
+        }
+        .index;
+        let name = listed
+            .info
+            .name()
+            .map(|n| n.into_owned())
+            .or(match &source {
+                Source::Magnet(m) => m.display_name().map(str::to_owned),
+                _ => None,
+            })
+            .unwrap_or_else(|| files[chosen].file_name().to_string());
+
+        set_phase(StreamState::Connecting);
+        let output_dir = self.config.downloads_dir().join(info_hash.to_string());
+        let mut peers = listed.seen_peers.clone();
+        if let Source::Magnet(m) = &source {
+            for peer in m.peers() {
+                if !peers.contains(peer) {
+                    peers.push(*peer);
+                }
+            }
+        }
+        let added = self
+            .session
+            .add_torrent(
+                AddTorrent::from_bytes(listed.torrent_bytes.clone()),
+                Some(AddTorrentOptions {
+                    only_files: Some(vec![chosen]),
+                    output_folder: Some(output_dir.to_string_lossy().into_owned()),
+                    overwrite: true,
+                    initial_peers: Some(peers),
+                    ..Default::default()
+                }),
+            )
+            .await
+            .context("starting the torrent")?;
+        let handle = added.into_handle().context("the torrent was not started")?;
+
+        if let Err(e) = self.wait_for_first_peer(&handle, chosen).await {
+            self.remove_torrent(info_hash, &output_dir).await;
+            return Err(e);
+        }
+        tracing::info!(%info_hash, elapsed = ?started.elapsed(), file = %files[chosen].path, "stream ready");
+        let stream = Arc::new(Stream {
+            handle,
+            name,
+            files,
+            default_file: chosen,
+            output_dir,
+            activity: Activity::new(),
+        });
+        let info = stream.describe(info_hash, chosen);
+        self.streams.lock().unwrap().insert(info_hash, stream);
+        Ok(info)
+    }
+
+    /// Metadata and the peers seen while fetching it, within `metadata_timeout`.
+    async fn fetch_metadata(&self, source: &Source) -> Result<ListOnlyResponse, EngineError> {
+        let (add, initial_peers) = match source {
+            // librqbit ignores the link's `x.pe`: its peers are given separately.
+            Source::Magnet(m) => (
+                AddTorrent::from_url(m.to_string()),
+                Some(m.peers().to_vec()),
+            ),
+            Source::InfoHash(h) => (AddTorrent::from_url(h.to_string()), None),
+            Source::Torrent(bytes) => (AddTorrent::from_bytes(bytes.clone()), None),
+        };
+        let opts = AddTorrentOptions {
+            list_only: true,
+            initial_peers,
+            ..Default::default()
+        };
+        let timeout = self.config.metadata_timeout;
+        match tokio::time::timeout(timeout, self.session.add_torrent(add, Some(opts))).await {
+            Err(_) => Err(EngineError::MetadataTimeout(format!(
+                "no peer sent it within {} s",
+                timeout.as_secs_f32()
+            ))),
+            Ok(Ok(AddTorrentResponse::ListOnly(listed))) => Ok(listed),
+            Ok(Ok(_)) => Err(anyhow::anyhow!("the torrent is being removed; try again").into()),
+            Ok(Err(e)) => Err(metadata_error(e, source)),
+        }
+    }
+
+    /// Waits until a peer is connected or the file is complete, for `no_seeds_timeout`.
+    async fn wait_for_first_peer(&self, handle: &Handle, file: usize) -> Result<(), EngineError> {
+        let deadline = Instant::now() + self.config.no_seeds_timeout;
+        loop {
+            let stats = handle.stats();
+            if let Some(error) = stats.error {
+                return Err(anyhow::anyhow!(error).context("the torrent failed").into());
+            }
+            let file_done = stats.file_progress.get(file).is_some_and(|&have| {
+                handle
+                    .with_metadata(|m| m.file_infos[file].len == have)
+                    .unwrap_or(false)
+            });
+            let live = stats
+                .live
+                .as_ref()
+                .map_or(0, |l| l.snapshot.peer_stats.live);
+            if live > 0 || file_done {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(EngineError::NoSeeds(format!(
+                    "no peer could be reached within {} s",
+                    self.config.no_seeds_timeout.as_secs()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}
+
+/// What librqbit's refusal to fetch metadata means. librqbit says it only in words, so
+/// its messages are matched; the engine's tests on a real swarm check they still are.
+fn metadata_error(e: anyhow::Error, source: &Source) -> EngineError {
+    let message = format!("{e:#}");
+    if message.contains("no known way to resolve peers") {
+        // librqbit refuses at once when it has no DHT, no tracker and no peer to ask.
+        EngineError::NoSeeds(
+            "no way to find peers: the DHT is off and the link names no tracker or peer".into(),
+        )
+    } else if message.contains("no way to discover torrent metainfo") {
+        // Every peer known was asked and none had it (with the DHT on, this is rare).
+        EngineError::MetadataTimeout("none of the peers found has it".into())
+    } else if matches!(source, Source::Torrent(_)) {
+        EngineError::InvalidRequest(format!("invalid .torrent file: {message}"))
+    } else {
+        e.context("fetching metadata").into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn librqbit_failures_are_classified_by_their_message() {
+        let magnet = Source::InfoHash(InfoHash([7; 20]));
+        let torrent = Source::Torrent(bytes::Bytes::from_static(b"d4:infoe"));
+        let err = |m: &str| anyhow::anyhow!("{m}").context("adding the torrent");
+        for source in [&magnet, &torrent] {
+            assert!(matches!(
+                metadata_error(err("no known way to resolve peers"), source),
+                EngineError::NoSeeds(_)
+            ));
+            assert!(matches!(
+                metadata_error(err("no way to discover torrent metainfo"), source),
+                EngineError::MetadataTimeout(_)
+            ));
+        }
+        assert!(matches!(
+            metadata_error(err("bencode: unexpected end"), &torrent),
+            EngineError::InvalidRequest(m) if m.contains("unexpected end")
+        ));
+        assert!(matches!(
+            metadata_error(err("disk full"), &magnet),
+            EngineError::Failed(e) if format!("{e:#}").starts_with("fetching metadata: ")
+        ));
+    }
+}

@@ -1,0 +1,506 @@
+//! `Engine` driven directly, on a real swarm on 127.0.0.1: a seeding librqbit session
+//! (`cinemahalal-testkit`, DHT off) and the engine in `loopback_only` mode, peers given
+//! by the magnet's `x.pe`. No HTTP here: these are the engine's own promises.
+
+use std::future::Future;
+use std::io::SeekFrom;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cinemahalal_engine::{
+    ByteRange, Engine, EngineConfig, EngineError, InfoHash, Source, StreamInfo, StreamState,
+    StreamStatus,
+};
+use cinemahalal_testkit::{Seeder, SeederOptions, SilentPeer};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
+const MIB: usize = 1 << 20;
+
+/// Every test body runs under this limit, so that a hang fails instead of stalling the
+/// run. Nothing is asserted about how fast anything is.
+const TEST_LIMIT: Duration = Duration::from_secs(180);
+
+async fn within_limit<T>(body: impl Future<Output = T>) -> T {
+    tokio::time::timeout(TEST_LIMIT, body)
+        .await
+        .expect("the test did not finish within its limit")
+}
+
+/// An engine on 127.0.0.1 with its own data folder, config adjusted by `f`.
+struct TestEngine {
+    engine: Arc<Engine>,
+    data_dir: tempfile::TempDir,
+}
+
+impl TestEngine {
+    async fn start(f: impl FnOnce(&mut EngineConfig)) -> TestEngine {
+        let data_dir = tempfile::Builder::new()
+            .prefix("cinemahalal-engine-test")
+            .tempdir()
+            .unwrap();
+        let mut config = EngineConfig::loopback_only(data_dir.path());
+        config.metadata_timeout = Duration::from_secs(30);
+        config.no_seeds_timeout = Duration::from_secs(15);
+        f(&mut config);
+        let engine = Engine::start(config).await.unwrap();
+        TestEngine { engine, data_dir }
+    }
+
+    /// Where a stream's data lives.
+    fn stream_dir(&self, info_hash: &str) -> PathBuf {
+        self.data_dir.path().join("downloads").join(info_hash)
+    }
+
+    /// Whatever is in `downloads/`.
+    fn downloads(&self) -> Vec<PathBuf> {
+        std::fs::read_dir(self.data_dir.path().join("downloads"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect()
+    }
+
+    async fn prepare(&self, link: &str, file_index: Option<usize>) -> StreamInfo {
+        let source = Source::parse_link(link).unwrap();
+        match self.engine.prepare(source, file_index).await {
+            Ok(info) => info,
+            Err(e) => panic!("prepare {link}: {e:?}"),
+        }
+    }
+
+    async fn prepare_err(&self, source: Source, file_index: Option<usize>) -> EngineError {
+        match self.engine.prepare(source, file_index).await {
+            Ok(info) => panic!("prepared, though it should fail: {info:?}"),
+            Err(e) => e,
+        }
+    }
+
+    fn status(&self, info_hash: InfoHash) -> StreamStatus {
+        self.engine.status(info_hash, None).unwrap()
+    }
+
+    async fn stop(self) {
+        self.engine.shutdown().await;
+    }
+}
+
+/// Reads `len` bytes at `offset` of one file of a stream through a fresh reader.
+async fn read_at(
+    engine: &Engine,
+    info_hash: InfoHash,
+    file_index: Option<usize>,
+    offset: u64,
+    len: usize,
+) -> Vec<u8> {
+    let mut reader = engine.open(info_hash, file_index).await.unwrap();
+    assert_eq!(reader.seek(SeekFrom::Start(offset)).await.unwrap(), offset);
+    let mut buf = vec![0; len];
+    reader.read_exact(&mut buf).await.unwrap();
+    buf
+}
+
+/// Polls `f` every 25 ms until it gives `Some` (the test's overall limit ends a wait
+/// that never does).
+async fn eventually<T>(mut f: impl FnMut() -> Option<T>) -> T {
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// The message of an `InvalidRequest`; anything else fails the test.
+fn invalid_request(result: Result<(), EngineError>) -> String {
+    match result {
+        Err(EngineError::InvalidRequest(message)) => message,
+        other => panic!("expected InvalidRequest, got {other:?}"),
+    }
+}
+
+fn covers(ranges: &[ByteRange], start: u64, end: u64) -> bool {
+    ranges.iter().any(|r| r.start <= start && end <= r.end)
+}
+
+fn overlaps(ranges: &[ByteRange], start: u64, end: u64) -> bool {
+    ranges.iter().any(|r| r.start < end && start < r.end)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prepare_describes_the_torrent_and_stop_removes_its_data() {
+    within_limit(async {
+        let seeder = Seeder::random(
+            &[
+                ("extras/sample.mp4", 100_000),
+                ("movie.mkv", 3 * MIB),
+                ("readme.txt", 2_000),
+            ],
+            Default::default(),
+        )
+        .await
+        .unwrap();
+        let t = TestEngine::start(|_| {}).await;
+        let hash: InfoHash = seeder.info_hash().parse().unwrap();
+
+        // Two requests at once for one torrent: one stream, one answer.
+        let magnet = seeder.magnet();
+        let (a, b) = tokio::join!(t.prepare(&magnet, None), t.prepare(&magnet, None));
+        assert_eq!(t.engine.active_streams(), 1);
+        let info = a;
+        assert_eq!(info.info_hash, hash);
+        assert_eq!(info.name, "swarm-test");
+        // The largest video plays by default.
+        let movie = info
+            .files
+            .iter()
+            .find(|f| f.path == "movie.mkv")
+            .expect("movie.mkv is listed");
+        assert_eq!(info.file_index, movie.index);
+        assert_eq!(info.video_file, "movie.mkv");
+        assert_eq!(info.size, 3 * MIB as u64);
+        assert_eq!(info.mime_type, "video/x-matroska");
+        assert!(info.is_default_file);
+        let mut listed: Vec<(&str, u64, bool)> = info
+            .files
+            .iter()
+            .map(|f| (f.path.as_str(), f.size, f.is_video))
+            .collect();
+        listed.sort();
+        assert_eq!(
+            listed,
+            [
+                ("extras/sample.mp4", 100_000, true),
+                ("movie.mkv", 3 * MIB as u64, true),
+                ("readme.txt", 2_000, false),
+            ]
+        );
+        assert!(info.files.iter().enumerate().all(|(i, f)| f.index == i));
+        assert_eq!(
+            (b.info_hash, b.file_index, b.files),
+            (hash, info.file_index, info.files.clone())
+        );
+
+        // Another file of the same stream, by index: same stream, not the default.
+        let sample = info
+            .files
+            .iter()
+            .find(|f| f.path == "extras/sample.mp4")
+            .unwrap()
+            .index;
+        let other = t.prepare(&magnet, Some(sample)).await;
+        assert_eq!(t.engine.active_streams(), 1);
+        assert_eq!(
+            (other.file_index, other.video_file.as_str(), other.size),
+            (sample, "sample.mp4", 100_000)
+        );
+        assert_eq!(other.mime_type, "video/mp4");
+        assert!(!other.is_default_file);
+        let again = t.engine.info(hash, None).unwrap();
+        assert_eq!(again.file_index, info.file_index);
+        let listed = t.engine.list();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].file_index, info.file_index);
+
+        // Both files read whole, byte for byte.
+        let body = read_at(&t.engine, hash, None, 0, 3 * MIB).await;
+        assert!(
+            body == seeder.read("movie.mkv").unwrap(),
+            "movie.mkv differs"
+        );
+        let body = read_at(&t.engine, hash, Some(sample), 0, 100_000).await;
+        assert!(body == seeder.read("extras/sample.mp4").unwrap());
+
+        // Stop: the data goes, and the stream is unknown from then on.
+        let dir = t.stream_dir(seeder.info_hash());
+        assert!(dir.join("movie.mkv").is_file(), "{}", dir.display());
+        t.engine.stop(hash).await.unwrap();
+        assert!(!dir.exists(), "stop must remove {}", dir.display());
+        assert!(t.downloads().is_empty(), "{:?}", t.downloads());
+        assert_eq!(t.engine.active_streams(), 0);
+        assert!(t.engine.list().is_empty());
+        let gone = t.engine.status(hash, None).unwrap_err();
+        assert!(
+            matches!(gone, EngineError::NotFound(h) if h == hash),
+            "{gone:?}"
+        );
+        assert!(matches!(
+            t.engine.info(hash, None),
+            Err(EngineError::NotFound(_))
+        ));
+        assert!(matches!(
+            t.engine.open(hash, None).await,
+            Err(EngineError::NotFound(_))
+        ));
+        assert!(matches!(
+            t.engine.stop(hash).await,
+            Err(EngineError::NotFound(_))
+        ));
+        t.stop().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_at_an_offset_gets_exact_bytes_not_yet_downloaded() {
+    within_limit(async {
+        // A slow seeder: left alone, the download reaches two thirds of the file only
+        // after some 40 s, so what the reader asks for there is not on disk yet (the
+        // status checks it first); the reader's pieces are fetched ahead of the rest.
+        let size = 24 * MIB;
+        let seeder = Seeder::random(
+            &[("long.mp4", size)],
+            SeederOptions {
+                piece_length: Some(64 * 1024),
+                upload_bps: Some(384 * 1024),
+            },
+        )
+        .await
+        .unwrap();
+        let t = TestEngine::start(|_| {}).await;
+        let info = t.prepare(&seeder.magnet(), None).await;
+        assert_eq!((info.size, info.file_index), (size as u64, 0));
+        let hash = info.info_hash;
+        let expected = seeder.read("long.mp4").unwrap();
+
+        // Not piece-aligned, across piece boundaries, two thirds in: clear of the start
+        // the download begins with and of the last piece librqbit fetches early.
+        let (offset, len) = ((size / 3 * 2) as u64 + 12_345, 150_000);
+        let before = t.status(hash);
+        assert!(
+            !overlaps(&before.available_ranges, offset, offset + len as u64),
+            "{:?}",
+            before.available_ranges
+        );
+        let got = read_at(&t.engine, hash, None, offset, len).await;
+        assert!(
+            got == expected[offset as usize..][..len],
+            "bytes at {offset} differ"
+        );
+
+        // The pieces under the reader are on disk now.
+        let after = t.status(hash);
+        assert!(
+            covers(&after.available_ranges, offset, offset + len as u64),
+            "{:?}",
+            after.available_ranges
+        );
+        assert!(after.downloaded_bytes >= len as u64);
+
+        // A seek back reads the start just as exactly, through the same reader.
+        let mut reader = t.engine.open(hash, None).await.unwrap();
+        reader.seek(SeekFrom::Start(offset)).await.unwrap();
+        let mut buf = vec![0; 1000];
+        reader.read_exact(&mut buf).await.unwrap();
+        assert!(buf == expected[offset as usize..][..1000]);
+        reader.seek(SeekFrom::Start(7)).await.unwrap();
+        reader.read_exact(&mut buf).await.unwrap();
+        assert!(buf == expected[7..1007]);
+        drop(reader);
+        t.stop().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_follows_a_stream_from_metadata_to_complete() {
+    within_limit(async {
+        let size = 4 * MIB;
+        let seeder = Seeder::random(
+            &[("clip.mp4", size)],
+            SeederOptions {
+                piece_length: Some(64 * 1024),
+                upload_bps: Some(MIB as u32),
+            },
+        )
+        .await
+        .unwrap();
+        let t = TestEngine::start(|c| c.metadata_timeout = Duration::from_secs(8)).await;
+        let hash: InfoHash = seeder.info_hash().parse().unwrap();
+        assert!(matches!(
+            t.engine.status(hash, None),
+            Err(EngineError::NotFound(_))
+        ));
+
+        // A peer that never answers: while metadata is awaited, status says so; then the
+        // time limit ends the wait, and nothing of the attempt is left.
+        let silent = SilentPeer::start().await.unwrap();
+        let blind = format!("magnet:?xt=urn:btih:{hash}&dn=clip&x.pe={}", silent.addr);
+        let pending = {
+            let engine = t.engine.clone();
+            let source = Source::parse_link(&blind).unwrap();
+            tokio::spawn(async move { engine.prepare(source, None).await })
+        };
+        let waiting = eventually(|| t.engine.status(hash, None).ok()).await;
+        assert_eq!(waiting.state, StreamState::FetchingMetadata);
+        assert_eq!((waiting.info_hash, waiting.file_index), (hash, None));
+        assert_eq!((waiting.size, waiting.downloaded_bytes), (0, 0));
+        let err = pending.await.unwrap().unwrap_err();
+        assert!(matches!(err, EngineError::MetadataTimeout(_)), "{err:?}");
+        assert!(matches!(
+            t.engine.status(hash, None),
+            Err(EngineError::NotFound(_))
+        ));
+        assert!(t.downloads().is_empty(), "{:?}", t.downloads());
+
+        // With the seeder's address, it becomes a stream and downloads on its own.
+        let info = t.prepare(&seeder.magnet(), None).await;
+        let first = t.status(hash);
+        assert!(
+            matches!(first.state, StreamState::Ready | StreamState::Connecting),
+            "{first:?}"
+        );
+        assert_eq!(
+            (first.file_index, first.size),
+            (Some(info.file_index), size as u64)
+        );
+        assert!(first.peers.known >= 1, "{first:?}");
+        assert!(first.message.is_none(), "{first:?}");
+        let mut last = first.downloaded_bytes;
+        let done = loop {
+            let s = t.status(hash);
+            assert!(s.downloaded_bytes >= last, "went back: {s:?}");
+            assert!((0.0..=1.0).contains(&s.progress), "{s:?}");
+            assert!(
+                s.available_ranges
+                    .iter()
+                    .map(|r| r.end - r.start)
+                    .sum::<u64>()
+                    <= s.size
+            );
+            last = s.downloaded_bytes;
+            if s.progress == 1.0 {
+                break s;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(done.state, StreamState::Ready);
+        assert_eq!(done.downloaded_bytes, size as u64);
+        assert_eq!(
+            done.available_ranges,
+            [ByteRange {
+                start: 0,
+                end: size as u64
+            }]
+        );
+        t.stop().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_preparations_say_why_and_leave_nothing() {
+    within_limit(async {
+        let seeder = Seeder::random(
+            &[("film.mp4", 200_000), ("notes.txt", 1_000)],
+            Default::default(),
+        )
+        .await
+        .unwrap();
+        let text_only = Seeder::random(&[("notes.txt", 5_000)], Default::default())
+            .await
+            .unwrap();
+        let gone = Seeder::random(&[("gone.mp4", 200_000)], Default::default())
+            .await
+            .unwrap();
+        let gone_torrent = bytes::Bytes::copy_from_slice(gone.torrent());
+        gone.stop().await;
+        let t = TestEngine::start(|c| c.no_seeds_timeout = Duration::from_secs(2)).await;
+
+        // An unknown torrent with no peer to ask: DHT off, no tracker, no x.pe.
+        let unknown: InfoHash = "cd".repeat(20).parse().unwrap();
+        let err = t.prepare_err(Source::InfoHash(unknown), None).await;
+        assert!(matches!(err, EngineError::NoSeeds(_)), "{err:?}");
+        let link = format!("magnet:?xt=urn:btih:{unknown}&dn=nothing");
+        let err = t
+            .prepare_err(Source::parse_link(&link).unwrap(), None)
+            .await;
+        assert!(matches!(err, EngineError::NoSeeds(_)), "{err:?}");
+
+        // A peer that answers but does not have it.
+        let link = format!("magnet:?xt=urn:btih:{unknown}&x.pe={}", seeder.addr());
+        let err = t
+            .prepare_err(Source::parse_link(&link).unwrap(), None)
+            .await;
+        assert!(matches!(err, EngineError::MetadataTimeout(_)), "{err:?}");
+
+        // Metadata known from the .torrent file, but its only seeder is gone.
+        let err = t.prepare_err(Source::Torrent(gone_torrent), None).await;
+        assert!(matches!(err, EngineError::NoSeeds(_)), "{err:?}");
+
+        // Not a .torrent file at all.
+        let junk = Source::Torrent(bytes::Bytes::from_static(b"not bencode"));
+        let message = invalid_request(t.engine.prepare(junk, None).await.map(drop));
+        assert!(message.starts_with("invalid .torrent file"), "{message}");
+
+        // Nothing to play.
+        let err = t
+            .prepare_err(Source::parse_link(&text_only.magnet()).unwrap(), None)
+            .await;
+        assert!(
+            matches!(err, EngineError::NoVideoFile { files: 1 }),
+            "{err:?}"
+        );
+
+        // A file index past the torrent's files, before it streams: nothing is added.
+        let hash: InfoHash = seeder.info_hash().parse().unwrap();
+        let source = Source::parse_link(&seeder.magnet()).unwrap();
+        let message = invalid_request(t.engine.prepare(source, Some(2)).await.map(drop));
+        assert_eq!(
+            message,
+            "fileIndex 2 is out of range: the torrent has 2 file(s)"
+        );
+        assert_eq!(t.engine.active_streams(), 0);
+        assert!(t.downloads().is_empty(), "{:?}", t.downloads());
+
+        // And once it streams, for every operation that takes an index.
+        let info = t.prepare(&seeder.magnet(), None).await;
+        assert_eq!(info.video_file, "film.mp4");
+        let source = Source::parse_link(&seeder.magnet()).unwrap();
+        let out_of_range = [
+            invalid_request(t.engine.prepare(source, Some(2)).await.map(drop)),
+            invalid_request(t.engine.info(hash, Some(2)).map(drop)),
+            invalid_request(t.engine.status(hash, Some(usize::MAX)).map(drop)),
+            invalid_request(t.engine.open(hash, Some(7)).await.map(drop)),
+        ];
+        for message in out_of_range {
+            assert!(message.contains("is out of range"), "{message}");
+        }
+        // The stream itself is untouched.
+        assert_eq!(t.engine.active_streams(), 1);
+        assert_eq!(
+            t.engine.info(hash, None).unwrap().file_index,
+            info.file_index
+        );
+        t.stop().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_streams_are_removed_but_not_while_read() {
+    within_limit(async {
+        let seeder = Seeder::random(&[("idle.mp4", MIB)], Default::default())
+            .await
+            .unwrap();
+        let idle = Duration::from_millis(300);
+        let t = TestEngine::start(|c| c.idle_timeout = idle).await;
+        let info = t.prepare(&seeder.magnet(), None).await;
+        let dir = t.stream_dir(seeder.info_hash());
+
+        // An open reader keeps its stream, however long it stays open.
+        let reader = t.engine.open(info.info_hash, None).await.unwrap();
+        tokio::time::sleep(idle * 4).await;
+        assert_eq!(t.engine.active_streams(), 1, "a reader keeps its stream");
+
+        // Once it is closed, idle cleanup removes the stream and its data.
+        drop(reader);
+        eventually(|| (t.engine.active_streams() == 0).then_some(())).await;
+        eventually(|| (!dir.exists()).then_some(())).await;
+        assert!(matches!(
+            t.engine.status(info.info_hash, None),
+            Err(EngineError::NotFound(_))
+        ));
+        t.stop().await;
+    })
+    .await
+}

@@ -1,0 +1,120 @@
+//! What the API takes and answers: the request and answer types of every operation, as
+//! JSON over HTTP and as Tauri command arguments and results. The UI's TypeScript types
+//! are generated from these (see [`crate::contract`]); nothing else defines them.
+
+use cinemahalal_engine::{EngineError, InfoHash, Source, StreamInfo};
+use cinemahalal_search::Provider;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::api::parse_info_hash;
+use crate::error::{ApiError, ErrorCode};
+
+/// Longest .torrent file accepted in a request, decoded.
+pub const MAX_TORRENT_FILE: usize = 8 << 20;
+
+/// Body of `POST /api/stream`: exactly one of `magnet`, `infoHash` or `torrent`.
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StreamRequest {
+    #[ts(optional)]
+    pub magnet: Option<String>,
+    /// 40 hex digits or 32 base32 characters, any letter case.
+    #[ts(optional)]
+    pub info_hash: Option<String>,
+    /// A .torrent file, base64-encoded.
+    #[ts(optional)]
+    pub torrent: Option<String>,
+    /// Which file to play; the largest video when absent.
+    #[ts(optional)]
+    pub file_index: Option<usize>,
+}
+
+/// Answer of `POST /api/stream`, and one entry of `GET /api/streams`.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamReady {
+    pub status: &'static str,
+    pub stream_url: String,
+    #[serde(flatten)]
+    pub info: StreamInfo,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamList {
+    pub streams: Vec<StreamReady>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Health {
+    pub status: &'static str,
+    pub version: &'static str,
+    /// Seconds since start.
+    pub uptime: u64,
+    pub active_streams: usize,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Stopped {
+    pub status: &'static str,
+    pub info_hash: InfoHash,
+}
+
+/// Query of `GET /api/search`: one of `query` (a title) or `imdbId`.
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SearchRequest {
+    #[ts(optional)]
+    pub query: Option<String>,
+    #[ts(optional)]
+    pub imdb_id: Option<String>,
+}
+
+/// The search providers, as the settings screen shows and saves them: never with their
+/// API keys (see [`Provider`]).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProviderList {
+    pub providers: Vec<Provider>,
+}
+
+/// Body of `POST /api/providers/test`. Without `apiKey`, the saved provider's key is used.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProviderTest {
+    pub provider: Provider,
+}
+
+/// How many results a provider's test search found.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderTestResult {
+    pub results: usize,
+}
+
+impl StreamRequest {
+    /// Where the stream comes from; exactly one of the three must be given.
+    pub(crate) fn source(&self) -> Result<Source, ApiError> {
+        let invalid = |m: &str| ApiError::new(ErrorCode::InvalidRequest, m);
+        match (&self.magnet, &self.info_hash, &self.torrent) {
+            (Some(magnet), None, None) => Ok(Source::Magnet(
+                cinemahalal_engine::Magnet::parse(magnet).map_err(EngineError::from)?,
+            )),
+            (None, Some(hash), None) => Ok(Source::InfoHash(parse_info_hash(hash.trim())?)),
+            (None, None, Some(torrent)) => {
+                if torrent.len() > MAX_TORRENT_FILE / 3 * 4 + 4 {
+                    return Err(invalid("the .torrent file is larger than 8 MiB"));
+                }
+                let bytes = data_encoding::BASE64
+                    .decode(torrent.trim().as_bytes())
+                    .map_err(|e| invalid(&format!("torrent is not valid base64: {e}")))?;
+                Ok(Source::Torrent(bytes.into()))
+            }
+            (None, None, None) => Err(invalid("give one of magnet, infoHash or torrent")),
+            _ => Err(invalid("give only one of magnet, infoHash or torrent")),
+        }
+    }
+}

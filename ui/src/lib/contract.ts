@@ -1,0 +1,293 @@
+// The HTTP API's and the Tauri commands' JSON, generated from the Rust wire types by
+// crates/server/src/contract.rs. Do not edit: `cargo test -p cinemahalal-server contract`
+// rewrites this file when a Rust type changes (and fails once, so the change is seen).
+
+/**
+ * The stable error codes of the API. The first six come from the original spec. Each
+ * names what failed, so the UI can say so: a code is never reused for another failure.
+ */
+export type ErrorCode = "METADATA_TIMEOUT" | "NO_VIDEO_FILE" | "NO_SEEDS" | "STREAM_FAILED" | "SEARCH_FAILED" | "INVALID_REQUEST" | "STREAM_NOT_FOUND" | "TOO_MANY_READERS" | "RANGE_NOT_SATISFIABLE" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SETTINGS_FAILED" | "PLAYER_FAILED" | "CLIPBOARD_FAILED";
+
+/**
+ * Every failed operation's answer, over HTTP (with [`ErrorCode::http_status`]) and from
+ * a Tauri command alike.
+ */
+export type ApiError = { 
+/**
+ * Always `"ERROR"`.
+ */
+status: string, code: ErrorCode, 
+/**
+ * What failed, in words, for the curious (the UI's sentence comes from `code`).
+ */
+message: string, 
+/**
+ * With `SEARCH_FAILED`: each provider and why it failed.
+ */
+providers?: Array<ProviderFailure>, };
+
+export type Health = { status: string, version: string, 
+/**
+ * Seconds since start.
+ */
+uptime: number, activeStreams: number, };
+
+/**
+ * Body of `POST /api/stream`: exactly one of `magnet`, `infoHash` or `torrent`.
+ */
+export type StreamRequest = { magnet?: string, 
+/**
+ * 40 hex digits or 32 base32 characters, any letter case.
+ */
+infoHash?: string, 
+/**
+ * A .torrent file, base64-encoded.
+ */
+torrent?: string, 
+/**
+ * Which file to play; the largest video when absent.
+ */
+fileIndex?: number, };
+
+/**
+ * One file of a torrent, as the API lists it.
+ */
+export type TorrentFile = { index: number, 
+/**
+ * Path inside the torrent, components joined with `/`.
+ */
+path: string, size: number, isVideo: boolean, };
+
+/**
+ * What a prepared stream is: the answer to "play this torrent".
+ */
+export type StreamInfo = { infoHash: string, name: string, 
+/**
+ * The file this answer is about (the one played when no index is given, unless one was asked for).
+ */
+fileIndex: number, 
+/**
+ * That file's name.
+ */
+videoFile: string, 
+/**
+ * That file's size in bytes.
+ */
+size: number, mimeType: string, 
+/**
+ * Whether this is the stream's default file (served at `/api/stream/<hash>`).
+ */
+isDefaultFile: boolean, files: Array<TorrentFile>, };
+
+/**
+ * Answer of `POST /api/stream`, and one entry of `GET /api/streams`.
+ */
+export type StreamReady = { status: string, streamUrl: string, infoHash: string, name: string, 
+/**
+ * The file this answer is about (the one played when no index is given, unless one was asked for).
+ */
+fileIndex: number, 
+/**
+ * That file's name.
+ */
+videoFile: string, 
+/**
+ * That file's size in bytes.
+ */
+size: number, mimeType: string, 
+/**
+ * Whether this is the stream's default file (served at `/api/stream/<hash>`).
+ */
+isDefaultFile: boolean, files: Array<TorrentFile>, };
+
+export type StreamList = { streams: Array<StreamReady>, };
+
+export type Stopped = { status: string, infoHash: string, };
+
+export type StreamState = "fetching_metadata" | "connecting" | "ready" | "stalled" | "error";
+
+/**
+ * A byte range of the file on disk: `start` inclusive, `end` exclusive.
+ */
+export type ByteRange = { start: number, end: number, };
+
+export type Peers = { connected: number, 
+/**
+ * Peers heard of (DHT, trackers, links), connected or not.
+ */
+known: number, };
+
+export type StreamStatus = { infoHash: string, state: StreamState, 
+/**
+ * Why the torrent failed, when it did.
+ */
+message?: string, 
+/**
+ * The file reported on; `null` while metadata is fetched.
+ */
+fileIndex: number | null, 
+/**
+ * Its size in bytes (0 while unknown).
+ */
+size: number, 
+/**
+ * Share of the file on disk, 0 to 1.
+ */
+progress: number, downloadedBytes: number, 
+/**
+ * Bytes per second, averaged over the last seconds.
+ */
+downloadSpeed: number, uploadSpeed: number, peers: Peers, availableRanges: Array<ByteRange>, };
+
+/**
+ * Query of `GET /api/search`: one of `query` (a title) or `imdbId`.
+ */
+export type SearchRequest = { query?: string, imdbId?: string, };
+
+/**
+ * Vertical resolution. `4K`/`UHD` count as 2160p, `1080i` as 1080p.
+ */
+export type Resolution = "480p" | "720p" | "1080p" | "2160p";
+
+/**
+ * Where a release was taken from (`quality.source` in JSON). Not the engine's `Source`,
+ * which is where a stream comes from (a magnet link, an info hash, a .torrent file).
+ */
+export type ReleaseSource = "BluRay" | "WEB-DL" | "WEBRip" | "HDTV" | "DVDRip" | "DVD" | "HDRip" | "CAM" | "TS";
+
+/**
+ * What a name says about a release. Serialized as `{"resolution": "1080p"|null, "source": "WEB-DL"|null}`.
+ */
+export type Quality = { resolution: Resolution | null, source: ReleaseSource | null, };
+
+/**
+ * One torrent found. Serialized in camelCase:
+ * `{"name","infoHash","magnet","size","seeders","leechers","quality","provider","providers","fileIndex"}`.
+ */
+export type SearchResult = { 
+/**
+ * The torrent's (release) name.
+ */
+name: string, 
+/**
+ * 40 lowercase hex digits.
+ */
+infoHash: string, 
+/**
+ * A magnet link for the engine, `magnet:?xt=urn:btih:<infoHash>&dn=...&tr=...`.
+ */
+magnet: string, 
+/**
+ * Total size in bytes; `null` when the provider did not say.
+ */
+size: number | null, 
+/**
+ * Peers with the whole torrent, as the provider reported them; 0 when unknown.
+ * Internet Archive items report 1: archive.org itself always seeds its torrents.
+ */
+seeders: number, 
+/**
+ * Peers still downloading; 0 when unknown.
+ */
+leechers: number, 
+/**
+ * Resolution and release source, parsed from the name.
+ */
+quality: Quality, 
+/**
+ * The configured name of the provider whose entry this is (the one with most seeders).
+ */
+provider: string, 
+/**
+ * Every provider that returned this info hash, `provider` first.
+ */
+providers: Array<string>, 
+/**
+ * The file to play inside the torrent, when the provider said (Stremio's `fileIdx`);
+ * `null` otherwise.
+ */
+fileIndex: number | null, };
+
+/**
+ * One provider that did not answer, and why. Serialized as `{"provider","reason"}`.
+ */
+export type ProviderFailure = { 
+/**
+ * The provider's configured name.
+ */
+provider: string, 
+/**
+ * A sentence for people: "timed out after 10 s", "HTTP 500 Internal Server Error from ...".
+ */
+reason: string, };
+
+/**
+ * The answer to a search: `{"results":[...],"failedProviders":[{"provider","reason"}]}`.
+ */
+export type SearchResponse = { 
+/**
+ * Merged results, most seeders first.
+ */
+results: Array<SearchResult>, 
+/**
+ * Providers that failed while others answered.
+ */
+failedProviders: Array<ProviderFailure>, };
+
+/**
+ * Which protocol a provider speaks.
+ */
+export type ProviderKind = "archive" | "torznab" | "stremio";
+
+/**
+ * One provider as the API shows and takes it, camelCase:
+ * `{name, kind, url, enabled, timeoutSecs?, hasApiKey, apiKey?}`.
+ *
+ * In answers `apiKey` is always absent and `hasApiKey` says whether a key is saved. In
+ * requests `hasApiKey` is ignored, and `apiKey` absent keeps the saved key (see
+ * [`Provider::into_config`]), `""` clears it, any other value replaces it.
+ */
+export type Provider = { 
+/**
+ * Unique, compared without regard to case or surrounding spaces; shown in results
+ * (`provider`) and failures.
+ */
+name: string, kind: ProviderKind, 
+/**
+ * Archive: base URL (`https://archive.org` when empty). Torznab: the endpoint, with
+ * or without the final `/api`. Stremio: the add-on's manifest URL or base URL. A
+ * request may omit it (empty).
+ */
+url: string, 
+/**
+ * Whether searches ask it. A request may omit it (enabled).
+ */
+enabled: boolean, 
+/**
+ * Seconds this provider has to answer, default 10, at most 120.
+ */
+timeoutSecs?: number, 
+/**
+ * Whether the file holds an API key for this provider. Ignored in requests.
+ */
+hasApiKey: boolean, 
+/**
+ * Only in requests: the key to save (`""` for none); absent keeps the saved one.
+ */
+apiKey?: string, };
+
+/**
+ * The search providers, as the settings screen shows and saves them: never with their
+ * API keys (see [`Provider`]).
+ */
+export type ProviderList = { providers: Array<Provider>, };
+
+/**
+ * Body of `POST /api/providers/test`. Without `apiKey`, the saved provider's key is used.
+ */
+export type ProviderTest = { provider: Provider, };
+
+/**
+ * How many results a provider's test search found.
+ */
+export type ProviderTestResult = { results: number, };

@@ -10,8 +10,8 @@ pub const DEFAULT_METADATA_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_NO_SEEDS_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long an unused stream lives, unless configured.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
-/// Readers open at once, unless configured.
-pub const DEFAULT_MAX_READERS: usize = 32;
+/// Readers open at once, unless configured: more than players and browsers open.
+pub const DEFAULT_MAX_READERS: usize = 256;
 /// Incoming peers on every address, IPv6 and IPv4, on a port the system picks.
 pub const DEFAULT_PEER_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0);
 

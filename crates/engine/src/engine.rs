@@ -42,14 +42,12 @@ pub struct Engine {
     streams: Mutex<HashMap<InfoHash, Arc<Stream>>>,
     /// Streams being prepared.
     preparing: Mutex<HashMap<InfoHash, Arc<Preparation>>>,
-    /// One permit per open reader: `max_readers` of them.
+    /// One permit per open reader: `max_readers` of them. A reader that waits for a piece
+    /// holds nothing librqbit's piece writes need (patch 2 in
+    /// `third_party/librqbit/PATCHES.md`), so this only bounds the open readers.
     readers: Arc<Semaphore>,
     reaper: Mutex<Option<JoinHandle<()>>>,
 }
-
-/// librqbit's blocking-work permits beyond our own reader cap: each open reader holds one
-/// for its whole life, and piece writes need free ones, or every read stalls for good.
-const WRITE_PERMITS: usize = 16;
 
 impl Engine {
     /// Starts the session (DHT, listeners) and the idle reaper, after removing what an
@@ -81,7 +79,6 @@ impl Engine {
                 connect: Some(ConnectionOptions::default()),
                 persistence: None,
                 fastresume: false,
-                runtime_worker_threads: Some(config.max_readers + WRITE_PERMITS),
                 disable_local_service_discovery: !config.local_peer_discovery,
                 ipv4_only: config.peer_listen.is_some_and(|a| a.is_ipv4()),
                 client_name_and_version: Some(format!("CinemaHalal {}", env!("CARGO_PKG_VERSION"))),

@@ -302,6 +302,57 @@ async fn a_reader_at_an_offset_gets_exact_bytes_not_yet_downloaded() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_readers_wait_at_once_and_all_get_their_bytes() {
+    within_limit(async {
+        // With the default reader cap, a hundred readers are open at once, each waiting
+        // at its own offset of a file a slow seeder has barely started to send; none is
+        // refused, and waiting ones hold up neither each other nor the download.
+        const READERS: usize = 100;
+        const LEN: usize = 16 * 1024;
+        let size = 8 * MIB;
+        let seeder = Seeder::random(
+            &[("many.mp4", size)],
+            SeederOptions {
+                piece_length: Some(64 * 1024),
+                upload_bps: Some(MIB as u32),
+            },
+        )
+        .await
+        .unwrap();
+        let t = TestEngine::start(|c| c.reader_wait = Duration::from_secs(2)).await;
+        let info = t.prepare(&seeder.magnet(), None).await;
+        let expected = Arc::new(seeder.read("many.mp4").unwrap());
+
+        let mut readers = Vec::with_capacity(READERS);
+        for i in 0..READERS {
+            let mut reader = match t.engine.open(info.info_hash, None).await {
+                Ok(reader) => reader,
+                Err(e) => panic!("reader {i} of {READERS}: {e:?}"),
+            };
+            let offset = (i * (size - LEN) / (READERS - 1)) as u64;
+            reader.seek(SeekFrom::Start(offset)).await.unwrap();
+            readers.push((offset, reader));
+        }
+        let reads = readers.into_iter().map(|(offset, mut reader)| {
+            let expected = expected.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0; LEN];
+                reader.read_exact(&mut buf).await.unwrap();
+                assert!(
+                    buf == expected[offset as usize..][..LEN],
+                    "bytes at {offset} differ"
+                );
+            })
+        });
+        for read in reads.collect::<Vec<_>>() {
+            read.await.unwrap();
+        }
+        t.stop().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_follows_a_stream_from_metadata_to_complete() {
     within_limit(async {
         let size = 4 * MIB;

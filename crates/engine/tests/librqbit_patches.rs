@@ -285,3 +285,120 @@ async fn a_seeder_does_not_send_blocks_whose_requests_were_cancelled() -> anyhow
     seeder.stop().await;
     Ok(())
 }
+
+/// Patches "a seek cancels what no reader needs" and "a seeder honours CANCEL": on one
+/// seeder capped at 1 MiB/s, a reader that waits at a new position is served in about a
+/// piece's time, not after the 2 MiB of requests queued for the old position (128
+/// outstanding 16 KiB requests). The pieces given up are fetched later without
+/// fetching their blocks twice, and the whole file still completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seek_is_not_served_after_the_requests_queued_for_the_old_position() -> anyhow::Result<()>
+{
+    seek_past_queued_requests(OldReader::ClosedBeforeTheSeek).await
+}
+
+/// The same, with the old reader closed only once the new one waits, as a player that
+/// opens the new range before it closes the old one: closing it frees what only it needed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_the_old_reader_after_a_seek_cancels_what_only_it_needed() -> anyhow::Result<()> {
+    seek_past_queued_requests(OldReader::ClosedWhileTheNewOneWaits).await
+}
+
+#[derive(Debug, PartialEq)]
+enum OldReader {
+    ClosedBeforeTheSeek,
+    ClosedWhileTheNewOneWaits,
+}
+
+async fn seek_past_queued_requests(old_reader: OldReader) -> anyhow::Result<()> {
+    const LEN: usize = 8 << 20;
+    const PIECE: usize = 128 << 10;
+    const SEEK_TO: usize = 6 << 20;
+    const READ: usize = 16 << 10;
+    const BLOCK: usize = 16 << 10;
+    let seeder = Seeder::random(
+        &[(FILE, LEN)],
+        SeederOptions {
+            piece_length: Some(PIECE as u32),
+            upload_bps: Some(1 << 20),
+        },
+    )
+    .await?;
+    let source = Arc::new(seeder.read(FILE)?);
+    let dir = tempfile::tempdir()?;
+    let session = isolated_session(dir.path(), 8).await?;
+    let handle = add_without_peers(&session, &seeder, false).await?;
+    handle.add_peer(seeder.addr())?;
+
+    // A reader at the start, until the seeder's one-second burst is spent and the
+    // requests for the start of the file queue up behind its rate.
+    let mut old = handle.clone().stream(0).await?;
+    let mut buf = vec![0; READ];
+    timeout(Duration::from_secs(30), old.read_exact(&mut buf))
+        .await
+        .context("the first read stalled")??;
+    assert!(buf == source[..READ]);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // 2 MiB more are requested: 128 outstanding requests of a block each.
+    assert!(
+        handle.stats().progress_bytes + (2 << 20) < SEEK_TO as u64,
+        "the seek target must be beyond what is downloaded or requested"
+    );
+    let old = match old_reader {
+        OldReader::ClosedBeforeTheSeek => {
+            drop(old);
+            None
+        }
+        OldReader::ClosedWhileTheNewOneWaits => Some(old),
+    };
+
+    let started = std::time::Instant::now();
+    let mut seeked = handle.clone().stream(0).await?;
+    seeked.seek(SeekFrom::Start(SEEK_TO as u64)).await?;
+    let read = tokio::spawn({
+        let source = source.clone();
+        async move {
+            let mut buf = vec![0; READ];
+            seeked.read_exact(&mut buf).await?;
+            anyhow::ensure!(buf == source[SEEK_TO..SEEK_TO + READ], "wrong bytes");
+            anyhow::Ok(started.elapsed())
+        }
+    });
+    if let Some(old) = old {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            !read.is_finished(),
+            "the old reader's window covers the target"
+        );
+        drop(old);
+    }
+    let seek_latency = timeout(Duration::from_secs(30), read)
+        .await
+        .context("the read after the seek stalled")???;
+
+    timeout(Duration::from_secs(60), handle.wait_until_completed())
+        .await
+        .context("the download did not complete")??;
+    assert!(std::fs::read(dir.path().join(FILE))? == *source);
+    let fetched = handle
+        .stats()
+        .live
+        .context("the torrent is live")?
+        .snapshot
+        .fetched_bytes;
+    eprintln!(
+        "{old_reader:?}: seek served in {seek_latency:?}; fetched {fetched} bytes for a {LEN} byte file"
+    );
+    // One piece at the seeder's rate takes 0.125 s; the 2 MiB queued before it, 2 s.
+    assert!(
+        seek_latency < Duration::from_millis(1000),
+        "the seek waited {seek_latency:?}"
+    );
+    // At most one block twice: one that arrived just as its piece was given up.
+    assert!(
+        fetched <= (LEN + BLOCK) as u64,
+        "fetched {fetched} bytes for a {LEN} byte file"
+    );
+    session.stop().await;
+    Ok(())
+}

@@ -269,6 +269,21 @@ impl ChunkTracker {
         }
     }
 
+    /// Puts a piece that was being downloaded back in the queue, keeping the chunks
+    /// already written so that whoever takes it next requests only the rest.
+    pub fn requeue_piece_if_not_have(&mut self, index: ValidPieceIndex) {
+        if !self.is_piece_have(index) {
+            self.queue_pieces.set(index.get() as usize, true);
+        }
+    }
+
+    pub fn is_chunk_downloaded(&self, chunk: &ChunkInfo) -> bool {
+        self.chunk_status
+            .get(self.lengths.chunk_range(chunk.piece_index))
+            .and_then(|s| s.get(chunk.chunk_index as usize).map(|b| *b))
+            .unwrap_or(false)
+    }
+
     pub fn mark_piece_downloaded(&mut self, idx: ValidPieceIndex) {
         let id = idx.get() as usize;
         // While its hash was being checked the piece was neither in-flight nor have, and

@@ -260,6 +260,44 @@ impl PieceTracker {
         count
     }
 
+    /// The peers downloading an in-flight piece that `keep` rejects.
+    pub fn peers_with_inflight_pieces_except<K>(&self, keep: K) -> HashSet<PeerHandle>
+    where
+        K: Fn(ValidPieceIndex) -> bool,
+    {
+        self.inflight
+            .iter()
+            .filter(|(p, _)| !keep(**p))
+            .map(|(_, info)| info.peer)
+            .collect()
+    }
+
+    /// Put the in-flight pieces of `peer` that `keep` rejects back in the queue, keeping
+    /// their downloaded chunks. A piece `can_release` refuses (e.g. one being written)
+    /// stays in flight. Returns the released pieces.
+    pub fn release_pieces_of_peer<K, R>(
+        &mut self,
+        peer: PeerHandle,
+        keep: K,
+        can_release: R,
+    ) -> Vec<ValidPieceIndex>
+    where
+        K: Fn(ValidPieceIndex) -> bool,
+        R: Fn(ValidPieceIndex) -> bool,
+    {
+        let released: Vec<_> = self
+            .inflight
+            .iter()
+            .filter(|(p, info)| info.peer == peer && !keep(**p) && can_release(**p))
+            .map(|(p, _)| *p)
+            .collect();
+        for piece in &released {
+            self.inflight.remove(piece);
+            self.chunks.requeue_piece_if_not_have(*piece);
+        }
+        released
+    }
+
     // === QUERIES ===
 
     /// Get the inflight info for a piece, if it's currently being downloaded.

@@ -123,6 +123,10 @@ impl TorrentStreams {
         self.streams.remove(&stream_id).map(|s| s.1)
     }
 
+    fn any_waiting(&self) -> bool {
+        self.streams.iter().any(|s| s.value().waker.is_some())
+    }
+
     pub(crate) fn streamed_file_ids(&self) -> impl Iterator<Item = usize> + '_ {
         self.streams.iter().map(|s| s.value().file_id)
     }
@@ -143,6 +147,9 @@ pub struct FileStream {
     // The session's blocking permits. A stream takes one only for the duration of a read,
     // never while it waits for a piece: writing that piece needs a permit too.
     blocking_permits: PollSemaphore,
+
+    // Opened or seeked, and not read since.
+    repositioned: bool,
 }
 
 macro_rules! map_io_err {
@@ -197,6 +204,13 @@ impl AsyncRead for FileStream {
             }
             have
         }));
+        if std::mem::take(&mut self.repositioned)
+            && !have
+            && let Some(live) = self.torrent.live()
+        {
+            // Waiting at a new position: what no stream needs any more must not delay it.
+            live.cancel_pieces_no_stream_needs();
+        }
         if !have {
             debug!(stream_id = self.stream_id, file_id = self.file_id, piece_id = %current.id, "poll pending, not have");
             return Poll::Pending;
@@ -268,6 +282,7 @@ impl AsyncSeek for FileStream {
         }
 
         self.as_mut().set_position(map_io_err!(new_pos.try_into())?);
+        self.repositioned = true;
         debug!(stream_id = self.stream_id, position = self.position, "seek");
         Ok(())
     }
@@ -283,6 +298,12 @@ impl AsyncSeek for FileStream {
 impl Drop for FileStream {
     fn drop(&mut self) {
         self.streams.drop_stream(self.stream_id);
+        // What only this stream needed must not delay the streams that wait.
+        if self.streams.any_waiting()
+            && let Some(live) = self.torrent.live()
+        {
+            live.cancel_pieces_no_stream_needs();
+        }
     }
 }
 
@@ -362,6 +383,7 @@ impl ManagedTorrent {
             file_len: fd_len,
             file_torrent_abs_offset: fd_offset,
             blocking_permits: PollSemaphore::new(self.shared().spawner.semaphore()),
+            repositioned: true,
             torrent: self,
             metadata,
         };

@@ -918,6 +918,45 @@ impl TorrentStateLive {
         }
     }
 
+    /// A stream started waiting at a new position (it was opened or seeked): stop the
+    /// downloads of in-flight pieces no stream needs, so that the pieces streams wait for
+    /// go first. Their outstanding requests are cancelled and the pieces go back to the
+    /// queue with the chunks already received.
+    pub(crate) fn cancel_pieces_no_stream_needs(&self) {
+        let needed: HashSet<ValidPieceIndex> =
+            self.streams.iter_next_pieces(&self.lengths).collect();
+        let keep = |p: ValidPieceIndex| needed.contains(&p);
+        let peers = match self.lock_read("cancel_pieces_no_stream_needs").get_pieces() {
+            Ok(pieces) => pieces.peers_with_inflight_pieces_except(keep),
+            Err(_) => return,
+        };
+        let mut cancelled = 0;
+        for peer in peers {
+            // Lock order as in acquire_next_piece: the peer, then the torrent state. Holding
+            // both, the peer's requester can neither take a released piece back nor request
+            // more of it before its requests are cancelled.
+            self.peers
+                .with_live_mut(peer, "cancel_pieces_no_stream_needs", |live| {
+                    let mut g = self.lock_write("cancel_pieces_no_stream_needs");
+                    let Ok(pieces) = g.get_pieces_mut() else {
+                        return;
+                    };
+                    // A piece whose chunk is being written stays, as with stealing.
+                    let can_release = |p: ValidPieceIndex| {
+                        self.per_piece_locks[p.get_usize()].try_write().is_some()
+                    };
+                    for piece in pieces.release_pieces_of_peer(peer, keep, can_release) {
+                        live.cancel_inflight_requests_for_piece(piece);
+                        cancelled += 1;
+                    }
+                });
+        }
+        if cancelled > 0 {
+            debug!(cancelled, "cancelled in-flight pieces no stream needs");
+            self.new_pieces_notify.notify_waiters();
+        }
+    }
+
     pub(crate) fn reconnect_all_not_needed_peers(&self) {
         self.peers
             .states
@@ -1784,7 +1823,18 @@ impl PeerHandler {
                 }
             };
 
-            for chunk in self.state.lengths.iter_chunk_infos(next) {
+            // A piece that was released before may have chunks already.
+            let chunks: Vec<ChunkInfo> = {
+                let g = self.state.lock_read("missing_chunks");
+                let chunk_tracker = g.get_chunks()?;
+                self.state
+                    .lengths
+                    .iter_chunk_infos(next)
+                    .filter(|c| !chunk_tracker.is_chunk_downloaded(c))
+                    .collect()
+            };
+
+            for chunk in chunks {
                 let request = Request {
                     index: next.get(),
                     begin: chunk.offset,
@@ -1811,10 +1861,25 @@ impl PeerHandler {
                     .state
                     .peers
                     .with_live_mut(handle, "add chunk request", |live| {
-                        live.add_inflight_request(chunk)
+                        // The piece may have been stolen, completed or released meanwhile.
+                        let ours = self
+                            .state
+                            .lock_read("is_piece_still_ours")
+                            .get_pieces()
+                            .ok()
+                            .and_then(|p| p.get_inflight(next))
+                            .is_some_and(|i| i.peer == handle);
+                        ours.then(|| live.add_inflight_request(chunk))
                     }) {
-                    Some(true) => {}
-                    Some(false) => {
+                    Some(Some(true)) => {}
+                    Some(None) => {
+                        debug!(
+                            piece = next.get(),
+                            "piece is no longer ours, not requesting the rest"
+                        );
+                        break;
+                    }
+                    Some(Some(false)) => {
                         // This request was already in-flight for this peer for this chunk.
                         // This might happen in theory, but not very likely.
                         //

@@ -11,6 +11,7 @@ use cinemahalal_search::{SearchError, SearchQuery, SearchResponse};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::search::{SearchSetup, SearchState};
+use crate::security::{STREAM_TOKEN_PARAM, StreamKeys};
 use crate::wire::{
     Health, ProviderList, ProviderTest, ProviderTestResult, SearchRequest, Stopped, StreamList,
     StreamReady, StreamRequest,
@@ -20,6 +21,7 @@ pub struct Api {
     engine: Arc<Engine>,
     search: SearchState,
     started: Instant,
+    stream_keys: StreamKeys,
 }
 
 impl Api {
@@ -29,6 +31,7 @@ impl Api {
             engine,
             search: SearchState::new(SearchSetup::default()),
             started: Instant::now(),
+            stream_keys: StreamKeys::random(),
         }
     }
 
@@ -58,7 +61,7 @@ impl Api {
     ) -> Result<StreamReady, ApiError> {
         let source = request.source()?;
         let info = self.engine.prepare(source, request.file_index).await?;
-        Ok(ready(info, base_url))
+        Ok(self.ready(info, base_url))
     }
 
     pub fn list_streams(&self, base_url: &str) -> StreamList {
@@ -67,7 +70,7 @@ impl Api {
                 .engine
                 .list()
                 .into_iter()
-                .map(|i| ready(i, base_url))
+                .map(|i| self.ready(i, base_url))
                 .collect(),
         }
     }
@@ -88,7 +91,9 @@ impl Api {
         file_index: Option<usize>,
         base_url: &str,
     ) -> Result<String, ApiError> {
-        Ok(ready(self.stream_info(info_hash, file_index)?, base_url).stream_url)
+        Ok(self
+            .ready(self.stream_info(info_hash, file_index)?, base_url)
+            .stream_url)
     }
 
     pub async fn open_reader(
@@ -155,19 +160,29 @@ impl Api {
     }
 }
 
-fn ready(info: StreamInfo, base_url: &str) -> StreamReady {
-    let stream_url = if info.is_default_file {
-        format!("{base_url}/api/stream/{}", info.info_hash)
-    } else {
-        format!(
-            "{base_url}/api/stream/{}/{}",
-            info.info_hash, info.file_index
-        )
-    };
-    StreamReady {
-        status: "STREAM_READY",
-        stream_url,
-        info,
+impl Api {
+    /// The tokens `streamUrl`s carry (see [`crate::security::StreamKeys`]).
+    pub fn stream_keys(&self) -> &StreamKeys {
+        &self.stream_keys
+    }
+
+    /// `streamUrl`: the spec's path, with the stream's token, which a page of another
+    /// origin (the desktop window among them) needs to play it.
+    fn ready(&self, info: StreamInfo, base_url: &str) -> StreamReady {
+        let path = if info.is_default_file {
+            format!("{base_url}/api/stream/{}", info.info_hash)
+        } else {
+            format!(
+                "{base_url}/api/stream/{}/{}",
+                info.info_hash, info.file_index
+            )
+        };
+        let token = self.stream_keys.token(&info.info_hash);
+        StreamReady {
+            status: "STREAM_READY",
+            stream_url: format!("{path}?{STREAM_TOKEN_PARAM}={token}"),
+            info,
+        }
     }
 }
 

@@ -61,6 +61,11 @@ impl BaseUrlPolicy {
         }
     }
 
+    /// The configured public URL, if any.
+    pub fn public_url(&self) -> Option<&str> {
+        self.public_url.as_deref()
+    }
+
     pub fn base_url(
         &self,
         client: Option<IpAddr>,

@@ -16,6 +16,7 @@ use ipnet::IpNet;
 
 use crate::base_url::{BaseUrlPolicy, DEFAULT_TRUSTED_PROXIES, parse_public_url};
 use crate::search::SearchSetup;
+use crate::security::SecuritySettings;
 use crate::start::{Port, Settings};
 
 /// The HTTP API's port, as the original spec has it.
@@ -76,6 +77,19 @@ pub struct Config {
     /// CINEMAHALAL_STREMIO_ADDONS and CINEMAHALAL_ARCHIVE=off.
     #[arg(long, env = "CINEMAHALAL_SEARCH_CONFIG")]
     pub search_config: Option<PathBuf>,
+    /// A secret every request must carry, as `Authorization: Bearer <token>` or as the
+    /// password of HTTP Basic authentication (`http://user:<token>@host/…`). Required to
+    /// bind an address other than loopback; at least 16 characters.
+    #[arg(long, env = "CINEMAHALAL_ACCESS_TOKEN", hide_env_values = true)]
+    pub access_token: Option<String>,
+    /// Host names requests may use besides 127.0.0.1, localhost, [::1] and PUBLIC_URL's
+    /// host, comma-separated (`name` for any port, or `name:port`).
+    #[arg(
+        long = "allowed-host",
+        env = "CINEMAHALAL_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    pub allowed_hosts: Vec<String>,
     /// Log lines for people (`human`) or for log collectors (`json`). Filter with RUST_LOG.
     #[arg(long, env = "CINEMAHALAL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
     pub log_format: LogFormat,
@@ -124,6 +138,10 @@ impl Config {
             search: self.search_setup(),
             base_url: self.base_url_policy(),
             ui_dir: self.ui_dir(),
+            security: SecuritySettings {
+                access_token: self.access_token.clone().filter(|t| !t.is_empty()),
+                allowed_hosts: self.allowed_hosts.clone(),
+            },
         }
     }
 

@@ -40,6 +40,14 @@ pub enum ErrorCode {
     PlayerFailed,
     /// The clipboard could not be written (desktop app). 500.
     ClipboardFailed,
+    /// `Host` names no host this server answers for (DNS rebinding). 421.
+    HostNotAllowed,
+    /// The server has an access token and the request did not carry it. 401.
+    Unauthorized,
+    /// A control request from a page of another origin. 403.
+    OriginNotAllowed,
+    /// A bug: the server failed while answering. The server goes on. 500.
+    InternalError,
 }
 
 impl ErrorCode {
@@ -59,6 +67,10 @@ impl ErrorCode {
             ErrorCode::SettingsFailed => 500,
             ErrorCode::PlayerFailed => 500,
             ErrorCode::ClipboardFailed => 500,
+            ErrorCode::HostNotAllowed => 421,
+            ErrorCode::Unauthorized => 401,
+            ErrorCode::OriginNotAllowed => 403,
+            ErrorCode::InternalError => 500,
         }
     }
 }

@@ -10,9 +10,12 @@
 //! - [`base_url`]: where a client reaches the server (public URL, trusted proxies, `Host`).
 //! - [`error`]: [`ApiError`] and the stable [`ErrorCode`]s with their HTTP statuses, and
 //!   how engine and search errors map to them.
-//! - [`http`]: the axum router and its JSON handlers; `http::media`, files with Range;
+//! - [`http`]: the axum router and its JSON handlers; `http::guard`, the security layer
+//!   every request passes; `http::media`, files with Range;
 //!   `http::extract`, extractors that answer malformed input with `INVALID_REQUEST`.
 //! - [`range`]: the `Range` header, RFC 9110 semantics.
+//! - [`security`]: who may talk to the server (Host allow-list, access token, origins
+//!   of control requests, stream tokens); `http::guard` applies it to every request.
 //! - [`search`]: the search providers file and the live search built from it.
 //! - [`server`]: [`server::run`], serving on a bound listener with a bounded shutdown;
 //!   [`server::HttpListener`], both loopback families at once.
@@ -28,6 +31,7 @@ pub mod error;
 pub mod http;
 pub mod range;
 pub mod search;
+pub mod security;
 pub mod server;
 pub mod start;
 pub mod wire;

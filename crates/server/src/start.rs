@@ -18,6 +18,7 @@ use crate::Api;
 use crate::base_url::BaseUrlPolicy;
 use crate::http::AppState;
 use crate::search::SearchSetup;
+use crate::security::{SecurityPolicy, SecuritySettings};
 use crate::server::{self, HttpListener, SHUTDOWN_GRACE};
 
 /// Longest the engine may take to stop its streams at shutdown.
@@ -36,6 +37,8 @@ pub struct Settings {
     pub base_url: BaseUrlPolicy,
     /// The built web UI, served at `/` when set.
     pub ui_dir: Option<PathBuf>,
+    /// The access token and the extra host names (see [`crate::security`]).
+    pub security: SecuritySettings,
 }
 
 /// Which port the HTTP API listens on.
@@ -59,6 +62,7 @@ impl Settings {
             search: SearchSetup::default(),
             base_url: BaseUrlPolicy::default(),
             ui_dir: None,
+            security: SecuritySettings::default(),
         }
     }
 }
@@ -75,8 +79,12 @@ pub struct Running {
 }
 
 /// Starts the engine, binds the HTTP API and serves it. Must run inside a Tokio runtime,
-/// which keeps the server's task. On failure nothing is left running.
+/// which keeps the server's task. On failure nothing is left running. Refuses settings
+/// that would expose the API without an access token.
 pub async fn start(settings: Settings) -> anyhow::Result<Running> {
+    if let Some(why) = settings.security.refusal(settings.bind) {
+        anyhow::bail!("refusing to start: {why}");
+    }
     let engine = Engine::start(settings.engine)
         .await
         .context("starting the torrent engine")?;
@@ -90,12 +98,20 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let local_addr = listener.local_addr()?;
     let addrs = listener.local_addrs();
     let api = Arc::new(Api::new(engine.clone()).with_search(settings.search));
+    let security = SecurityPolicy::new(
+        &settings.security,
+        settings.bind,
+        local_addr.port(),
+        settings.base_url.public_url(),
+    );
     let state = AppState::new(api.clone(), local_addr)
         .with_ui_dir(settings.ui_dir)
-        .with_base_url(settings.base_url);
+        .with_base_url(settings.base_url)
+        .with_security(security);
     tracing::info!(
         data_dir = %engine.config().data_dir.display(),
         ui = ?state.ui_dir(),
+        access_token = settings.security.access_token.is_some(),
         also = ?addrs,
         "CinemaHalal listening on http://{local_addr}"
     );
@@ -249,6 +265,23 @@ mod tests {
             .err()
             .expect("the port is taken");
         assert!(format!("{err:#}").contains(&port.to_string()), "{err:#}");
+    }
+
+    #[tokio::test]
+    async fn a_public_bind_without_a_token_is_refused_before_anything_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = start(Settings {
+            bind: Ipv4Addr::UNSPECIFIED.into(),
+            ..Settings::loopback(dir.path())
+        })
+        .await
+        .err()
+        .expect("no token");
+        assert!(format!("{err:#}").contains("--access-token"), "{err:#}");
+        assert!(
+            std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+            "the engine started"
+        );
     }
 
     #[tokio::test]

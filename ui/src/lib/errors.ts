@@ -41,6 +41,14 @@ const SENTENCES: Record<ErrorCode | UiErrorCode, string> = {
     'The external player could not be started. Make sure it is installed, or choose another player, then try again.',
   CLIPBOARD_FAILED:
     'The stream URL could not be copied to the clipboard. Try again; if it keeps failing, the details below say why.',
+  HOST_NOT_ALLOWED:
+    'The engine does not answer under this address. Open CinemaHalal at the address it printed when it started, or ask its owner to allow this name (--allowed-host or PUBLIC_URL).',
+  UNAUTHORIZED:
+    'This CinemaHalal server needs its access token. Reload the page and enter it as the password when your browser asks.',
+  ORIGIN_NOT_ALLOWED:
+    'The engine only takes orders from its own pages. Open CinemaHalal at the address the server printed, not through another site.',
+  INTERNAL_ERROR:
+    'The engine hit a bug while answering. Try again; the rest of CinemaHalal keeps working. If it keeps happening, restart CinemaHalal.',
   NETWORK:
     'CinemaHalal could not reach its engine. Make sure the app (or the server) is still running, then try again.',
   PLAYBACK_UNSUPPORTED:

@@ -3,6 +3,7 @@
 //! turn malformed input into `INVALID_REQUEST` in [`extract`].
 
 mod extract;
+mod guard;
 mod media;
 
 use std::net::SocketAddr;
@@ -22,6 +23,7 @@ pub use extract::{ApiJson, ApiPath, ApiQuery};
 use crate::api::Api;
 use crate::base_url::BaseUrlPolicy;
 use crate::error::{ApiError, ErrorCode};
+use crate::security::{SecurityPolicy, SecuritySettings};
 use crate::wire::{ProviderList, ProviderTest, SearchRequest, StreamRequest};
 
 /// What the handlers share.
@@ -33,15 +35,32 @@ pub struct AppState {
     base_url: BaseUrlPolicy,
     /// The built web UI, served at `/` when set.
     ui_dir: Option<PathBuf>,
+    security: Arc<SecurityPolicy>,
 }
 
 impl AppState {
+    /// A server on `local_addr` with the default policy (loopback, no token); see
+    /// [`AppState::with_security`].
     pub fn new(api: Arc<Api>, local_addr: SocketAddr) -> AppState {
+        let security = SecurityPolicy::new(
+            &SecuritySettings::default(),
+            local_addr.ip(),
+            local_addr.port(),
+            None,
+        );
         AppState {
             api,
             local_addr,
             base_url: BaseUrlPolicy::default(),
             ui_dir: None,
+            security: Arc::new(security),
+        }
+    }
+
+    pub fn with_security(self, security: SecurityPolicy) -> AppState {
+        AppState {
+            security: Arc::new(security),
+            ..self
         }
     }
 
@@ -100,7 +119,20 @@ pub fn router(state: AppState) -> Router {
         ),
         None => router,
     };
+    secured(router, state)
+}
+
+/// The layers every route sits behind: the security guard outermost (after tracing),
+/// then the panic catcher inside it, so that even a panic's answer is hardened.
+fn secured(router: Router<AppState>, state: AppState) -> Router {
     router
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            guard::panic_response,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::guard,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -172,4 +204,49 @@ async fn stream_status(
 
 async fn stop_stream(State(s): State<AppState>, ApiPath(hash): ApiPath<String>) -> Response {
     json(s.api.stop_stream(&hash).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use cinemahalal_engine::{Engine, EngineConfig};
+    use tower::ServiceExt;
+
+    async fn boom() -> &'static str {
+        panic!("a bug")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_in_the_error_shape_and_the_server_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::start(EngineConfig::loopback_only(dir.path()))
+            .await
+            .unwrap();
+        let local: SocketAddr = "127.0.0.1:3001".parse().unwrap();
+        let state = AppState::new(Arc::new(Api::new(engine.clone())), local);
+        let routes = Router::new()
+            .route("/api/boom", get(boom))
+            .route("/api/health", get(health));
+        let app = secured(routes, state);
+        let request = |path: &str| {
+            Request::get(path)
+                .header("host", "127.0.0.1:3001")
+                .body(Body::empty())
+                .unwrap()
+        };
+        let response = app.clone().oneshot(request("/api/boom")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["code"], "INTERNAL_ERROR", "{body}");
+        assert_eq!(body["status"], "ERROR", "{body}");
+        let response = app.oneshot(request("/api/health")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        engine.shutdown().await;
+    }
 }

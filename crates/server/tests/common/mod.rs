@@ -31,6 +31,8 @@ pub async fn bounded(scenario: impl Future<Output = ()>) {
 pub struct Options {
     pub search: SearchSetup,
     pub base_url: BaseUrlPolicy,
+    pub security: cinemahalal_server::security::SecuritySettings,
+    pub ui_dir: Option<std::path::PathBuf>,
 }
 
 pub struct TestServer {
@@ -63,6 +65,8 @@ impl TestServer {
         f(&mut settings.engine);
         settings.search = options.search;
         settings.base_url = options.base_url;
+        settings.security = options.security;
+        settings.ui_dir = options.ui_dir;
         let running = cinemahalal_server::start(settings).await.unwrap();
         TestServer {
             base: running.base_url(),
@@ -150,6 +154,18 @@ impl TestServer {
 
 pub fn sha256(bytes: &[u8]) -> String {
     format!("{:x}", Sha256::digest(bytes))
+}
+
+/// A `streamUrl` without its stream token, which it must carry (32 hex digits).
+pub fn without_token(stream_url: &str) -> &str {
+    let (url, token) = stream_url
+        .split_once("?token=")
+        .unwrap_or_else(|| panic!("{stream_url} carries no stream token"));
+    assert!(
+        token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{stream_url}"
+    );
+    url
 }
 
 pub fn assert_error(status: StatusCode, body: &Value, want_status: u16, code: &str) {

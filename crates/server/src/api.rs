@@ -60,7 +60,14 @@ impl Api {
         base_url: &str,
     ) -> Result<StreamReady, ApiError> {
         let source = request.source()?;
-        let info = self.engine.prepare(source, request.file_index).await?;
+        // In a task of its own: a client that goes away (its request future dropped)
+        // must not stop a preparation half-way, with the torrent added but no stream
+        // registered. The preparation finishes or fails and cleans up by itself.
+        let engine = self.engine.clone();
+        let file_index = request.file_index;
+        let info = tokio::spawn(async move { engine.prepare(source, file_index).await })
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::InternalError, format!("preparing: {e}")))??;
         Ok(self.ready(info, base_url))
     }
 

@@ -274,3 +274,70 @@ async fn a_client_that_leaves_frees_its_reader_scenario() {
     assert_eq!(status, StatusCode::PARTIAL_CONTENT);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_client_that_leaves_mid_preparation_leaves_nothing_half_added() {
+    bounded(a_client_that_leaves_mid_preparation_leaves_nothing_half_added_scenario()).await;
+}
+
+async fn a_client_that_leaves_mid_preparation_leaves_nothing_half_added_scenario() {
+    let server = TestServer::start_with(|c| c.metadata_timeout = Duration::from_millis(1500)).await;
+    let impatient = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    // A preparation that fails after its client left: nothing stays "fetching metadata".
+    let silent = SilentPeer::start().await.unwrap();
+    let hash = "cd".repeat(20);
+    let magnet = format!("magnet:?xt=urn:btih:{hash}&x.pe={}", silent.addr);
+    let gone = impatient
+        .post(server.url("/api/stream"))
+        .json(&json!({ "magnet": magnet }))
+        .send()
+        .await;
+    assert!(gone.is_err(), "the client should have given up first");
+    let status_path = format!("/api/stream/{hash}/status");
+    let (status, body) = server.get_json(&status_path).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "fetching_metadata", "{body}");
+    eventually(Duration::from_secs(10), || async {
+        let (status, body) = server.get_json(&status_path).await;
+        (status == StatusCode::NOT_FOUND).then_some(body)
+    })
+    .await;
+
+    // A preparation that succeeds after its client left: the stream is there, whole.
+    let seeder = Seeder::random(&[("Left.mp4", 3 << 20)], Default::default())
+        .await
+        .unwrap();
+    let _ = impatient
+        .post(server.url("/api/stream"))
+        .timeout(Duration::from_millis(5))
+        .json(&json!({ "magnet": seeder.magnet() }))
+        .send()
+        .await;
+    let listed = eventually(Duration::from_secs(20), || async {
+        let (_, list) = server.get_json("/api/streams").await;
+        let streams = list["streams"].as_array().cloned().unwrap_or_default();
+        (!streams.is_empty()).then_some(streams)
+    })
+    .await;
+    assert_eq!(listed[0]["infoHash"], seeder.info_hash());
+    let (status, _, body) = server
+        .get_range(
+            listed[0]["streamUrl"].as_str().unwrap(),
+            Some("bytes=0-1023"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(body, seeder.read("Left.mp4").unwrap()[..1024]);
+    let r = server
+        .client
+        .delete(server.url(&format!("/api/stream/{}", seeder.info_hash())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    server.stop().await;
+}

@@ -18,7 +18,7 @@ impl Http {
     pub(crate) fn new() -> Http {
         let client = reqwest::Client::builder()
             .user_agent(concat!("CinemaHalal/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::limited(5))
+            .redirect(redirect_policy())
             .build()
             .map_err(|e| {
                 format!(
@@ -97,6 +97,86 @@ impl Http {
     }
 }
 
+/// Most redirects followed for one request.
+const MAX_REDIRECTS: usize = 5;
+
+/// Follows at most [`MAX_REDIRECTS`] redirects, each checked by [`redirect_allowed`]
+/// against the URL the owner configured, so that a provider cannot send the server to
+/// an address the owner did not point it at.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let Some(first) = attempt.previous().first().cloned() else {
+            return attempt.follow();
+        };
+        if attempt.previous().len() > MAX_REDIRECTS {
+            return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
+        }
+        match redirect_allowed(&first, attempt.url()) {
+            Ok(()) => attempt.follow(),
+            Err(why) => {
+                let why = format!("redirect to {} refused: {why}", redact(attempt.url()));
+                attempt.error(why)
+            }
+        }
+    })
+}
+
+/// How near the machine an address is; a redirect may never go nearer than the URL the
+/// owner configured (a public indexer cannot send the server to its loopback or LAN).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Reach {
+    Loopback,
+    LocalNetwork,
+    Internet,
+}
+
+fn reach(url: &Url) -> Reach {
+    use std::net::IpAddr;
+    let ip = match url.host() {
+        Some(url::Host::Ipv4(v4)) => IpAddr::V4(v4),
+        Some(url::Host::Ipv6(v6)) => IpAddr::V6(v6),
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            return if name == "localhost" || name.ends_with(".localhost") {
+                Reach::Loopback
+            } else if name.ends_with(".local") || name.ends_with(".lan") || !name.contains('.') {
+                Reach::LocalNetwork
+            } else {
+                Reach::Internet
+            };
+        }
+        None => return Reach::Loopback,
+    };
+    let ip = ip.to_canonical();
+    match ip {
+        _ if ip.is_loopback() || ip.is_unspecified() => Reach::Loopback,
+        IpAddr::V4(v4) if v4.is_private() || v4.is_link_local() || v4.is_broadcast() => {
+            Reach::LocalNetwork
+        }
+        IpAddr::V4(v4) if v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64 => {
+            Reach::LocalNetwork
+        }
+        IpAddr::V6(v6) if (v6.segments()[0] & 0xfe00) == 0xfc00 => Reach::LocalNetwork,
+        IpAddr::V6(v6) if (v6.segments()[0] & 0xffc0) == 0xfe80 => Reach::LocalNetwork,
+        _ => Reach::Internet,
+    }
+}
+
+/// Whether a provider configured at `configured` may redirect to `next`: http or https
+/// only, never from https down to http, and never nearer the machine than `configured`.
+pub(crate) fn redirect_allowed(configured: &Url, next: &Url) -> Result<(), String> {
+    if !matches!(next.scheme(), "http" | "https") {
+        return Err(format!("{} is not http or https", next.scheme()));
+    }
+    if configured.scheme() == "https" && next.scheme() == "http" {
+        return Err("it leaves https for http".into());
+    }
+    if reach(next) < reach(configured) {
+        return Err("it points nearer this machine than the provider's address".into());
+    }
+    Ok(())
+}
+
 /// "HTTP 500 Internal Server Error from http://host/path".
 pub(crate) fn status_error(status: StatusCode, url: &Url) -> String {
     format!("HTTP {status} from {}", redact(url))
@@ -125,4 +205,65 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn a_public_provider_cannot_redirect_into_the_machine_or_the_lan() {
+        let public = url("https://indexer.example.org/api?t=search");
+        for bad in [
+            "http://127.0.0.1:3001/api/providers",
+            "https://127.0.0.1/",
+            "https://localhost:9117/",
+            "https://app.localhost/",
+            "https://[::1]/",
+            "https://[::ffff:127.0.0.1]/",
+            "https://0.0.0.0/",
+            "https://192.168.1.1/admin",
+            "https://10.0.0.5/",
+            "https://172.16.3.4/",
+            "https://169.254.169.254/latest/meta-data/",
+            "https://[fd00::1]/",
+            "https://[fe80::1]/",
+            "https://nas.local/",
+            "https://router/",
+            "http://indexer.example.org/downgraded",
+            "file:///etc/passwd",
+            "ftp://indexer.example.org/",
+        ] {
+            assert!(
+                redirect_allowed(&public, &url(bad)).is_err(),
+                "{bad} allowed"
+            );
+        }
+        for ok in [
+            "https://cdn.example.net/feed",
+            "https://indexer.example.org/v2",
+        ] {
+            assert_eq!(redirect_allowed(&public, &url(ok)), Ok(()), "{ok}");
+        }
+    }
+
+    #[test]
+    fn a_local_jackett_may_redirect_as_it_likes_within_reason() {
+        let jackett = url("http://localhost:9117/api/v2.0/indexers/all/results/torznab");
+        for ok in [
+            "http://127.0.0.1:9117/x",
+            "http://[::1]:9117/x",
+            "http://192.168.1.2/x",
+            "https://indexer.example.org/x",
+        ] {
+            assert_eq!(redirect_allowed(&jackett, &url(ok)), Ok(()), "{ok}");
+        }
+        let lan = url("http://192.168.1.2:9696/");
+        assert!(redirect_allowed(&lan, &url("http://127.0.0.1:3001/")).is_err());
+        assert_eq!(redirect_allowed(&lan, &url("http://10.1.1.1/")), Ok(()));
+    }
 }

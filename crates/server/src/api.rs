@@ -17,6 +17,10 @@ use crate::wire::{
     StreamReady, StreamRequest,
 };
 
+/// The one reason a failed provider test gives (see [`Api::test_provider`]).
+pub const PROVIDER_TEST_FAILED: &str =
+    "the provider did not answer with search results; the server's log says why";
+
 pub struct Api {
     engine: Arc<Engine>,
     search: SearchState,
@@ -150,10 +154,19 @@ impl Api {
             .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.to_string()))?;
         match cinemahalal_search::test_provider(&provider).await {
             Ok(results) => Ok(ProviderTestResult { results }),
-            Err(reason) => Err(SearchError::AllProvidersFailed(vec![
-                cinemahalal_search::ProviderFailure::new(provider.name.clone(), reason),
-            ])
-            .into()),
+            // Works or does not, nothing more: which error (refused, timed out, which
+            // HTTP status) would tell a caller what listens at an address. The log,
+            // which only the owner reads, says why.
+            Err(reason) => {
+                tracing::info!(provider = %provider.name, %reason, "provider test failed");
+                Err(SearchError::AllProvidersFailed(vec![
+                    cinemahalal_search::ProviderFailure::new(
+                        provider.name.clone(),
+                        PROVIDER_TEST_FAILED,
+                    ),
+                ])
+                .into())
+            }
         }
     }
 

@@ -176,6 +176,23 @@ async fn search_errors_and_provider_settings_scenario() {
         .send_json(Method::POST, "/api/providers/test", &failing)
         .await;
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{answer}");
+    // A failing provider and a closed port fail alike: the test is no port scanner.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let scan = json!({
+        "provider": { "name": "B", "kind": "torznab", "url": format!("http://{closed}/api"), "apiKey": JACKETT_KEY }
+    });
+    let (scan_status, scanned) = server
+        .send_json(Method::POST, "/api/providers/test", &scan)
+        .await;
+    assert_eq!(scan_status, status);
+    assert_eq!(scanned, answer);
+    assert_eq!(
+        answer["providers"][0]["reason"],
+        cinemahalal_server::api::PROVIDER_TEST_FAILED
+    );
     // Bad settings are refused and change nothing.
     for bad in [
         json!({ "providers": [{ "name": "", "kind": "torznab", "url": "x" }] }),

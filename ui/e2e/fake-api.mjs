@@ -7,10 +7,20 @@
 // it reads no .torrent files (INVALID_REQUEST). Everything else follows the server: the
 // routes and their methods (404 NOT_FOUND, 405 METHOD_NOT_ALLOWED), bodies that must be
 // JSON with known fields (400 INVALID_REQUEST), the status of a stream being prepared
-// (StreamStatus::pending: nothing known yet, no peers), `streamUrl` from the Host header,
-// and API keys that are kept but never answered.
+// (StreamStatus::pending: nothing known yet, no peers), `streamUrl` from the Host header
+// with a stream token (`?token=`, see `streamToken`), and API keys that are kept but never answered.
 
+import { createHash } from 'node:crypto';
 import { readBody, sendError, sendJson } from './server.mjs';
+
+/**
+ * The fake's stream token for `hash`: 32 hex digits like the server's, which derives
+ * them from a secret drawn at start.
+ * @param {string} hash
+ */
+export function streamToken(hash) {
+  return createHash('sha256').update(`fake stream token ${hash}`).digest('hex').slice(0, 32);
+}
 
 /** @typedef {import('../src/lib/contract').ErrorCode} ErrorCode */
 /** @typedef {import('../src/lib/contract').Health} Health */
@@ -260,7 +270,7 @@ export function createFakeApi({ prepareDelayMs = 1200 } = {}) {
     return {
       status: 'STREAM_READY',
       // Like the server without a public URL or a trusted proxy: the Host the client used.
-      streamUrl: `http://${req.headers.host}/api/stream/${hash}${isDefaultFile ? '' : `/${file.index}`}`,
+      streamUrl: `http://${req.headers.host}/api/stream/${hash}${isDefaultFile ? '' : `/${file.index}`}?token=${streamToken(hash)}`,
       infoHash: hash,
       name: t.name,
       videoFile: file.path,

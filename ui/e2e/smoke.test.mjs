@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DIST_DIR, launchBrowser, newPage, screenshot } from './browser.mjs';
-import { HASH_DEAD, HASH_MOVIE, HASH_SHOW, createFakeApi } from './fake-api.mjs';
+import { HASH_DEAD, HASH_MOVIE, HASH_SHOW, createFakeApi, streamToken } from './fake-api.mjs';
 import { startServer } from './server.mjs';
 
 /** @typedef {import('../src/lib/contract').ApiError} ApiError */
@@ -92,7 +92,7 @@ describe('CinemaHalal UI against a fake API', () => {
 
     const video = page.locator(tid('video'));
     await page.waitForFunction(() => !!document.querySelector('[data-testid="video"]')?.getAttribute('src'));
-    assert.equal(await video.getAttribute('src'), `${srv.origin}/api/stream/${HASH_MOVIE}`);
+    assert.equal(await video.getAttribute('src'), `${srv.origin}/api/stream/${HASH_MOVIE}?token=${streamToken(HASH_MOVIE)}`);
     const post = api.calls.find((c) => c.method === 'POST' && c.path === '/api/stream');
     assert.deepEqual(post?.body, { magnet: `magnet:?xt=urn:btih:${HASH_MOVIE}&dn=Big+Buck+Bunny` });
 
@@ -121,7 +121,7 @@ describe('CinemaHalal UI against a fake API', () => {
     assert.equal(await picker.locator('option').count(), 2, 'only video files are listed');
     await picker.selectOption('1');
     await page.waitForFunction(
-      (hash) => document.querySelector('[data-testid="video"]')?.getAttribute('src')?.endsWith(`/api/stream/${hash}/1`),
+      (hash) => document.querySelector('[data-testid="video"]')?.getAttribute('src')?.includes(`/api/stream/${hash}/1?token=`),
       HASH_SHOW,
     );
     const posts = api.calls.filter((c) => c.method === 'POST' && c.path === '/api/stream');
@@ -304,7 +304,7 @@ describe('the fake API answers as the server does', () => {
     assert.deepEqual(body, pending);
     const ready = await prepared;
     assert.equal(ready.status, 200);
-    assert.equal(ready.body.streamUrl, `${srv.origin}/api/stream/${HASH_SHOW}`, 'streamUrl follows the Host the client used');
+    assert.equal(ready.body.streamUrl, `${srv.origin}/api/stream/${HASH_SHOW}?token=${streamToken(HASH_SHOW)}`, 'streamUrl follows the Host the client used');
   });
 
   it('provider lists carry hasApiKey, never a key', async () => {

@@ -253,23 +253,67 @@ async fn behind_nginx_with_the_example_config_scenario() {
     let nginx_port = free_port();
     let example = std::fs::read_to_string(repo().join("deploy/nginx.conf")).unwrap();
     assert!(example.contains("proxy_pass http://localhost:3001;"));
+    assert!(example.contains("auth_basic_user_file /etc/nginx/cinemahalal.htpasswd;"));
+    let passwords = tempfile::tempdir().unwrap();
+    let htpasswd = passwords.path().join("htpasswd");
+    std::fs::write(&htpasswd, "me:{PLAIN}open sesame\n").unwrap();
     let block = example
         .replace("listen 80;", &format!("listen 127.0.0.1:{nginx_port};"))
-        .replace("localhost:3001", &format!("localhost:{}", port_of(&server)));
+        .replace("localhost:3001", &format!("localhost:{}", port_of(&server)))
+        .replace(
+            "/etc/nginx/cinemahalal.htpasswd",
+            htpasswd.to_str().unwrap(),
+        );
     let nginx = Nginx::start(&block).await;
-    let ready = server.prepare_via(&nginx.base(), &seeder.magnet()).await;
+    // Without the password nginx lets nothing through, the UI and media included.
+    for path in [
+        "/api/health",
+        "/api/streams",
+        "/",
+        &format!("/api/stream/{}", seeder.info_hash()),
+    ] {
+        let r = server
+            .client
+            .get(format!("{}{path}", nginx.base()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
+    assert_eq!(server.engine.active_streams(), 0);
+    let r = server
+        .client
+        .post(format!("{}/api/stream", nginx.base()))
+        .basic_auth("me", Some("open sesame"))
+        .json(&serde_json::json!({ "magnet": seeder.magnet() }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let ready: serde_json::Value = r.json().await.unwrap();
     let url = ready["streamUrl"].as_str().unwrap();
     assert_eq!(
-        without_token(&url),
+        without_token(url),
         format!("{}/api/stream/{}", nginx.base(), seeder.info_hash())
     );
-    let (status, _, body) = server.get_range(url, Some("bytes=-1000")).await;
-    assert_eq!(status, StatusCode::PARTIAL_CONTENT);
-    assert_eq!(body, seeder.read("Example.mkv").unwrap()[MIB - 1000..]);
+    let r = server
+        .client
+        .get(url)
+        .basic_auth("me", Some("open sesame"))
+        .header("Range", "bytes=-1000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        r.bytes().await.unwrap().as_ref(),
+        &seeder.read("Example.mkv").unwrap()[MIB - 1000..]
+    );
     // Errors come through as the server's JSON.
     let r = server
         .client
         .get(format!("{}/api/stream/{}", nginx.base(), "ab".repeat(20)))
+        .basic_auth("me", Some("open sesame"))
         .send()
         .await
         .unwrap();

@@ -95,6 +95,14 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     }
 }
 
+/// One criterion of a run.
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub name: &'static str,
+    pub passed: bool,
+    pub found: String,
+}
+
 /// What a run found.
 #[derive(Debug)]
 pub struct Report {
@@ -125,45 +133,76 @@ impl Report {
         rss::judge(&self.rss_samples, self.margin())
     }
 
+    /// Each criterion of the run, passed or not, with what was found.
+    pub fn checks(&self) -> Vec<Check> {
+        let t = &self.tally;
+        let zero = |name: &'static str, n: u64, what: &str| Check {
+            name,
+            passed: n == 0,
+            found: format!("{n} {what}"),
+        };
+        let mut checks = vec![
+            Check {
+                name: "requests made",
+                passed: t.requests > 0,
+                found: format!("{} requests", t.requests),
+            },
+            zero("no 5xx", t.server_errors(), "answers with a 5xx status"),
+            zero("no wrong byte", t.wrong_bytes, "wrong bytes"),
+            zero(
+                "right statuses and headers",
+                t.wrong_answers,
+                "answers with the wrong status or headers",
+            ),
+            zero(
+                "right body lengths",
+                t.wrong_lengths,
+                "bodies of the wrong length",
+            ),
+            zero(
+                "no transport error",
+                t.transport_errors,
+                "requests that failed below HTTP",
+            ),
+            zero(
+                "no stalled request",
+                t.hung + self.stuck_clients,
+                "requests stalled past the limit or cut at the hard limit",
+            ),
+        ];
+        checks.push(match self.rss() {
+            None => Check {
+                name: "RSS flat after warm-up",
+                passed: false,
+                found: format!(
+                    "only {} RSS samples: too few to judge (at least {})",
+                    self.rss_samples.len(),
+                    rss::MIN_SAMPLES
+                ),
+            },
+            Some(j) => Check {
+                name: "RSS flat after warm-up",
+                passed: j.flat(),
+                found: format!(
+                    "median {} MiB in the second third, {} MiB in the last (at most {} MiB: +{}% + {} MiB)",
+                    j.warm / MIB,
+                    j.end / MIB,
+                    j.allowed / MIB,
+                    self.options.rss_margin_percent,
+                    self.options.rss_margin_mib
+                ),
+            },
+        });
+        checks
+    }
+
     /// Every reason the run failed; empty when it passed.
     pub fn failures(&self) -> Vec<String> {
-        let t = &self.tally;
-        let mut out = Vec::new();
-        let mut count = |n: u64, what: &str| {
-            if n > 0 {
-                out.push(format!("{n} {what}"));
-            }
-        };
-        count(t.server_errors(), "answers with a 5xx status");
-        count(t.wrong_bytes, "wrong bytes");
-        count(t.wrong_answers, "answers with the wrong status or headers");
-        count(t.wrong_lengths, "bodies of the wrong length");
-        count(t.transport_errors, "requests that failed below HTTP");
-        count(t.hung, "requests stalled past the limit");
-        count(
-            self.stuck_clients,
-            "clients still running at the hard limit",
-        );
-        if t.requests == 0 {
-            out.push("no request was made".into());
-        }
-        match self.rss() {
-            None => out.push(format!(
-                "only {} RSS samples: too few to judge (at least {})",
-                self.rss_samples.len(),
-                rss::MIN_SAMPLES
-            )),
-            Some(j) if !j.flat() => out.push(format!(
-                "RSS grew after warm-up: median {} MiB in the second third, {} MiB in the last (at most {} MiB allowed: +{}% + {} MiB)",
-                j.warm / MIB,
-                j.end / MIB,
-                j.allowed / MIB,
-                self.options.rss_margin_percent,
-                self.options.rss_margin_mib
-            )),
-            Some(_) => {}
-        }
-        out
+        self.checks()
+            .into_iter()
+            .filter(|c| !c.passed)
+            .map(|c| format!("{}: {}", c.name, c.found))
+            .collect()
     }
 
     fn first_byte_ms(&self) -> [f64; 4] {
@@ -463,6 +502,65 @@ async fn load_and_sample(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn report(tally: Tally, rss_mib: &[u64]) -> Report {
+        use clap::Parser;
+        Report {
+            options: Options::parse_from(["cinemahalal-soak"]),
+            seed: 1,
+            tally,
+            load: Duration::from_secs(9),
+            prepare: Duration::from_secs(1),
+            rss_samples: rss_mib.iter().map(|m| m * MIB).collect(),
+            seeders_rss: 0,
+            stuck_clients: 0,
+        }
+    }
+
+    #[test]
+    fn a_clean_run_passes_every_check() {
+        let tally = Tally {
+            requests: 10,
+            statuses: [(206, 9), (416, 1)].into(),
+            bytes_checked: 1000,
+            ..Tally::default()
+        };
+        let r = report(tally, &[50, 90, 100, 100, 101, 100, 102, 101, 100]);
+        assert!(r.checks().iter().all(|c| c.passed), "{:?}", r.checks());
+        assert!(r.failures().is_empty());
+        assert_eq!(r.json()["passed"], true);
+        assert_eq!(r.json()["statuses"]["206"], 9);
+    }
+
+    #[test]
+    fn a_5xx_a_wrong_byte_a_stall_or_growing_rss_each_fail_the_run() {
+        let flat = [50, 90, 100, 100, 101, 100, 102, 101, 100];
+        let tally = Tally {
+            requests: 10,
+            statuses: [(206, 9), (503, 1)].into(),
+            ..Tally::default()
+        };
+        assert_eq!(report(tally, &flat).failures().len(), 1);
+        let tally = Tally {
+            requests: 10,
+            wrong_bytes: 3,
+            hung: 1,
+            ..Tally::default()
+        };
+        let failures = report(tally, &flat).failures();
+        assert_eq!(failures.len(), 2, "{failures:?}");
+        assert!(failures[0].starts_with("no wrong byte: 3 wrong bytes"));
+        let tally = Tally {
+            requests: 10,
+            ..Tally::default()
+        };
+        let growing = [50, 90, 100, 100, 110, 120, 130, 140, 150];
+        let r = report(tally.clone(), &growing);
+        assert_eq!(r.failures().len(), 1);
+        assert_eq!(r.json()["passed"], false);
+        assert_eq!(report(tally, &[100; 5]).failures().len(), 1);
+        assert_eq!(report(Tally::default(), &flat).failures().len(), 1);
+    }
 
     #[test]
     fn sizes_take_binary_units() {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check: the lints (rustfmt, clippy, svelte-check), then every test: Rust
-# (engine, server, search, desktop shell, test kit), the UI's unit tests, the browser
-# end-to-end test in Debian's chromium, and the desktop app under Xvfb.
+# (engine, server, search, desktop shell, test kit), the benchmark's and the soak test's
+# short forms, the UI's unit tests, the browser end-to-end test in Debian's chromium, and
+# the desktop app under Xvfb.
 # Installs what is missing first. Ends with one line: "N passed, N failed" (a lint is one
 # check; a step that fails without saying how many of its tests failed counts as one).
 set -uo pipefail
@@ -61,6 +62,12 @@ lint "clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo build" cargo build --workspace --all-targets --locked
 step "cargo test" cargo test --workspace --locked
 step "benchmark, short form" python3 bench/stream_bench.py --short
+# The soak test's short form (the binary the build above made; README: "Soak test").
+# Unoptimised, its RSS still climbs through the first ~20 s (allocator warm-up, measured
+# on 2 busy cores), so the short form allows 25% growth; the full run judges at 10%.
+step "soak test, short form" "${CARGO_TARGET_DIR:-target}/debug/cinemahalal-soak" \
+  --duration 30 --clients 64 --size 16MiB --rss-margin-percent 25 \
+  --json tests/artifacts/soak.json
 step "ui unit tests" bash -c "cd ui && npm test --silent"
 step "browser end-to-end" bash -c "cd ui && npm run --silent e2e"
 step "desktop app under Xvfb" bash tests/desktop/run.sh

@@ -5,6 +5,8 @@
 //! - [`search`]: the search upstreams, one HTTP server speaking the Internet Archive's,
 //!   Torznab's and Stremio add-ons' protocols, with broken variants.
 //! - [`SilentPeer`]: a peer that accepts connections and never answers.
+//! - [`soak`]: the soak test (the `cinemahalal-soak` binary): a real server on a local
+//!   swarm under concurrent range requests, every byte checked, RSS sampled.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -17,6 +19,7 @@
 
 pub mod search;
 mod silent_peer;
+pub mod soak;
 pub mod swarm;
 
 pub use silent_peer::SilentPeer;

@@ -191,3 +191,22 @@ impl Seeder {
         self.session.stop().await;
     }
 }
+
+/// Seeds `path` as a child process does for its parent: prints one JSON line
+/// `{"magnet":…,"infoHash":…,"peer":…}` once seeding, then seeds until standard input
+/// closes. The `cinemahalal-swarm` binary and the soak test's seeders run this.
+pub async fn seed_until_stdin_closes(path: &Path, opts: SeederOptions) -> anyhow::Result<()> {
+    use tokio::io::AsyncReadExt;
+    let seeder = Seeder::seed(path, opts).await?;
+    println!(
+        "{{\"magnet\":\"{}\",\"infoHash\":\"{}\",\"peer\":\"{}\"}}",
+        seeder.magnet(),
+        seeder.info_hash(),
+        seeder.addr()
+    );
+    // Seed until the parent closes our stdin (or kills us).
+    let mut sink = Vec::new();
+    let _ = tokio::io::stdin().read_to_end(&mut sink).await;
+    seeder.stop().await;
+    Ok(())
+}

@@ -4,8 +4,7 @@
 //! Prints one JSON line `{"magnet":…,"infoHash":…,"peer":…}` once seeding, then seeds
 //! until its standard input closes or it is killed.
 
-use cinemahalal_testkit::swarm::{Seeder, SeederOptions};
-use tokio::io::AsyncReadExt;
+use cinemahalal_testkit::swarm::{SeederOptions, seed_until_stdin_closes};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -23,16 +22,5 @@ async fn main() -> anyhow::Result<()> {
     let path = path.ok_or_else(|| {
         anyhow::anyhow!("usage: cinemahalal-swarm PATH [--upload-bps N] [--piece-length N]")
     })?;
-    let seeder = Seeder::seed(&path, opts).await?;
-    println!(
-        "{{\"magnet\":\"{}\",\"infoHash\":\"{}\",\"peer\":\"{}\"}}",
-        seeder.magnet(),
-        seeder.info_hash(),
-        seeder.addr()
-    );
-    // Seed until the parent closes our stdin (or kills us).
-    let mut sink = Vec::new();
-    let _ = tokio::io::stdin().read_to_end(&mut sink).await;
-    seeder.stop().await;
-    Ok(())
+    seed_until_stdin_closes(&path, opts).await
 }

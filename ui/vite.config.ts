@@ -12,7 +12,20 @@ export default defineConfig({
     port: 5173,
     strictPort: true,
     // During `npm run dev` in a browser, forward the API to a running headless server.
-    proxy: { '/api': process.env.CINEMAHALAL_API ?? 'http://127.0.0.1:3001' },
+    // The server answers only its own host and origin (README "Security"), so the proxy
+    // presents itself as a plain client: the server's Host, no Origin.
+    proxy: {
+      '/api': {
+        target: process.env.CINEMAHALAL_API ?? 'http://127.0.0.1:3001',
+        changeOrigin: true,
+        configure: (proxy) => {
+          proxy.on('proxyReq', (request) => {
+            request.removeHeader('origin');
+            request.removeHeader('sec-fetch-site');
+          });
+        },
+      },
+    },
   },
   build: {
     outDir: 'dist',

@@ -244,7 +244,7 @@ impl RequestKind {
 pub fn control_allowed(headers: &HeaderMap, own_origins: &[String]) -> Result<(), String> {
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("").trim().to_ascii_lowercase();
-        if !own_origins.iter().any(|o| *o == origin) {
+        if !own_origins.contains(&origin) {
             return Err(format!(
                 "requests from {origin:?} may not control this server; only its own pages may"
             ));

@@ -116,7 +116,9 @@ async fn control_requests_come_only_from_the_servers_own_pages_scenario() {
     let body = json!({ "magnet": seeder.magnet() });
     // A page elsewhere posts to the predictable port: as JSON (its browser would have
     // to preflight), as a form-like simple request, and from an opaque origin.
-    let attempts: Vec<(&str, Vec<(&str, String)>, &str)> = vec![
+    // (Content-Type, extra headers, the code expected)
+    type Attempt<'a> = (&'a str, Vec<(&'a str, String)>, &'a str);
+    let attempts: Vec<Attempt> = vec![
         (
             "application/json",
             vec![("Origin", "http://evil.example".into())],

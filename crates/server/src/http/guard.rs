@@ -26,15 +26,16 @@ pub const MEDIA_CSP: &str = "default-src 'none'; sandbox";
 
 pub(super) async fn guard(State(s): State<AppState>, request: Request, next: Next) -> Response {
     let kind = RequestKind::of(request.method(), request.uri().path());
-    let mut response = match check(&s, &request, kind) {
-        Ok(()) => next.run(request).await,
-        Err(refusal) => refusal,
+    let mut response = match refusal(&s, &request, kind) {
+        None => next.run(request).await,
+        Some(refusal) => refusal,
     };
     harden(response.headers_mut(), kind);
     response
 }
 
-fn check(s: &AppState, request: &Request, kind: RequestKind) -> Result<(), Response> {
+/// The answer that refuses `request`, if the policy refuses it.
+fn refusal(s: &AppState, request: &Request, kind: RequestKind) -> Option<Response> {
     let headers = request.headers();
     let host = headers
         .get(header::HOST)
@@ -43,12 +44,12 @@ fn check(s: &AppState, request: &Request, kind: RequestKind) -> Result<(), Respo
     match s.security.check_host(host) {
         Ok(()) => {}
         Err(HostRefusal::Missing) => {
-            return Err(
+            return Some(
                 ApiError::new(ErrorCode::InvalidRequest, "the request has no Host").into_response(),
             );
         }
         Err(HostRefusal::NotAllowed(host)) => {
-            return Err(ApiError::new(
+            return Some(ApiError::new(
                 ErrorCode::HostNotAllowed,
                 format!(
                     "this server does not answer for the host {host:?}; add it with --allowed-host, \
@@ -68,14 +69,14 @@ fn check(s: &AppState, request: &Request, kind: RequestKind) -> Result<(), Respo
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static("Basic realm=\"CinemaHalal\", charset=\"UTF-8\""),
         );
-        return Err(refusal);
+        return Some(refusal);
     }
     match kind {
         RequestKind::Control => {
             let own = own_origins(s, request);
             if let Err(why) = security::control_allowed(headers, &own) {
                 tracing::info!(path = %request.uri().path(), "refused: {why}");
-                return Err(ApiError::new(ErrorCode::OriginNotAllowed, why).into_response());
+                return Some(ApiError::new(ErrorCode::OriginNotAllowed, why).into_response());
             }
             // Bodies: `ApiJson` takes only `Content-Type: application/json`, so a
             // simple cross-site POST (text/plain, a form) never reaches a handler.
@@ -87,16 +88,18 @@ fn check(s: &AppState, request: &Request, kind: RequestKind) -> Result<(), Respo
             {
                 // The same answer as for a stream that does not exist: a page of another
                 // site cannot tell what the user watches.
-                return Err(ApiError::new(
-                    ErrorCode::StreamNotFound,
-                    format!("no stream with info hash {hash}"),
-                )
-                .into_response());
+                return Some(
+                    ApiError::new(
+                        ErrorCode::StreamNotFound,
+                        format!("no stream with info hash {hash}"),
+                    )
+                    .into_response(),
+                );
             }
         }
         RequestKind::Media | RequestKind::ReadOnly | RequestKind::Ui => {}
     }
-    Ok(())
+    None
 }
 
 /// The origins this server's own pages have, as a browser writes them in `Origin`: the

@@ -40,6 +40,8 @@ pub enum ErrorCode {
     PlayerFailed,
     /// The clipboard could not be written (desktop app). 500.
     ClipboardFailed,
+    /// As many streams as `--max-streams` are playing or being prepared. 503.
+    TooManyStreams,
 }
 
 impl ErrorCode {
@@ -59,6 +61,7 @@ impl ErrorCode {
             ErrorCode::SettingsFailed => 500,
             ErrorCode::PlayerFailed => 500,
             ErrorCode::ClipboardFailed => 500,
+            ErrorCode::TooManyStreams => 503,
         }
     }
 }
@@ -99,6 +102,7 @@ impl From<EngineError> for ApiError {
             EngineError::NoSeeds(_) => ErrorCode::NoSeeds,
             EngineError::NotFound(_) => ErrorCode::StreamNotFound,
             EngineError::TooManyReaders(_) => ErrorCode::TooManyReaders,
+            EngineError::TooManyStreams(_) => ErrorCode::TooManyStreams,
             EngineError::Failed(_) => ErrorCode::StreamFailed,
         };
         if code == ErrorCode::StreamFailed {

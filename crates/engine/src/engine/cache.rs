@@ -174,6 +174,8 @@ fn allocated(meta: &std::fs::Metadata) -> u64 {
 /// Bytes free for an unprivileged user on the disk holding `path`.
 pub(crate) fn free_space(path: &Path) -> std::io::Result<u64> {
     let stat = nix::sys::statvfs::statvfs(path).map_err(std::io::Error::from)?;
+    // Both are u64 on 64-bit Linux, narrower on other targets.
+    #[allow(clippy::useless_conversion)]
     Ok(u64::from(stat.blocks_available()) * u64::from(stat.fragment_size()))
 }
 

@@ -17,7 +17,9 @@ macro_rules! with_commands {
             search,
             list_providers,
             save_providers,
-            test_provider
+            test_provider,
+            cache_info,
+            clear_cache
         }
     };
 }

@@ -6,11 +6,11 @@
 
 use std::sync::Arc;
 
-use cinemahalal_engine::StreamStatus;
+use cinemahalal_engine::{CacheInfo, StreamStatus};
 use cinemahalal_search::{Provider, SearchResponse};
 use cinemahalal_server::wire::{
-    Health, ProviderList, ProviderTest, ProviderTestResult, SearchRequest, Stopped, StreamList,
-    StreamReady, StreamRequest,
+    CacheCleared, Health, ProviderList, ProviderTest, ProviderTestResult, SearchRequest, Stopped,
+    StreamList, StreamReady, StreamRequest,
 };
 use cinemahalal_server::{Api, ApiError, ErrorCode};
 use serde::Deserialize;
@@ -56,6 +56,18 @@ pub fn list_streams(state: State<'_, Desktop>) -> Result<StreamList> {
 #[tauri::command]
 pub async fn stop_stream(state: State<'_, Desktop>, info_hash: String) -> Result<Stopped> {
     state.api.stop_stream(&info_hash).await
+}
+
+/// What the cache of played torrents holds, and its cap.
+#[tauri::command]
+pub async fn cache_info(state: State<'_, Desktop>) -> Result<CacheInfo> {
+    Ok(state.api.cache_info().await)
+}
+
+/// Deletes every cached torrent that is not streaming now.
+#[tauri::command]
+pub async fn clear_cache(state: State<'_, Desktop>) -> Result<CacheCleared> {
+    Ok(state.api.clear_cache().await)
 }
 
 /// Searches the enabled providers for a title (`query`) or an IMDb id (`imdbId`).

@@ -22,6 +22,8 @@ export function streamToken(hash) {
   return createHash('sha256').update(`fake stream token ${hash}`).digest('hex').slice(0, 32);
 }
 
+/** @typedef {import('../src/lib/contract').CacheCleared} CacheCleared */
+/** @typedef {import('../src/lib/contract').CacheInfo} CacheInfo */
 /** @typedef {import('../src/lib/contract').ErrorCode} ErrorCode */
 /** @typedef {import('../src/lib/contract').Health} Health */
 /** @typedef {import('../src/lib/contract').Provider} Provider */
@@ -252,6 +254,8 @@ export function createFakeApi({ prepareDelayMs = 1200 } = {}) {
   /** @type {Map<string, string>} */
   const apiKeys = new Map();
   const started = Date.now();
+  /** Bytes the cache holds, until it is cleared. */
+  let cachedBytes = 3_000_000_000;
 
   /** @returns {ProviderList} */
   const providerList = () => ({ providers: providers.map((p) => ({ ...p, hasApiKey: apiKeys.has(p.name) })) });
@@ -327,6 +331,21 @@ export function createFakeApi({ prepareDelayMs = 1200 } = {}) {
     for (const [name, key] of keys) apiKeys.set(name, key);
     providers = next.map(({ apiKey: _key, hasApiKey: _has, ...p }) => p);
     sendJson(res, 200, providerList());
+  }
+
+  /** @type {Route} */
+  function cacheInfo(_req, res) {
+    /** @type {CacheInfo} */
+    const body = { usedBytes: cachedBytes, maxBytes: 10_000_000_000, torrents: [] };
+    sendJson(res, 200, body);
+  }
+
+  /** @type {Route} */
+  function clearCache(_req, res) {
+    /** @type {CacheCleared} */
+    const body = { freedBytes: cachedBytes };
+    cachedBytes = 0;
+    sendJson(res, 200, body);
   }
 
   /** @type {Route} */
@@ -441,6 +460,7 @@ export function createFakeApi({ prepareDelayMs = 1200 } = {}) {
     [/^\/api\/search$/, { GET: search }],
     [/^\/api\/providers$/, { GET: listProviders, PUT: saveProviders }],
     [/^\/api\/providers\/test$/, { POST: testProvider }],
+    [/^\/api\/cache$/, { GET: cacheInfo, DELETE: clearCache }],
     [/^\/api\/stream$/, { POST: prepareStream }],
     [/^\/api\/streams$/, { GET: listStreams }],
     [/^\/api\/stream\/([^/]+)$/, { GET: media, DELETE: stopStream }],

@@ -229,6 +229,18 @@ describe('CinemaHalal UI against a fake API', () => {
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="provider-row"]').length === 1);
   });
 
+  it('settings show the cache size and clear it', async () => {
+    await page.click(tid('nav-settings'));
+    await page.locator(tid('cache-used')).filter({ hasText: 'Uses 3' }).waitFor();
+    const used = await page.locator(tid('cache-used')).innerText();
+    assert.equal(used, 'Uses 3.0 GB of 10.0 GB.');
+    await page.click(tid('cache-clear'));
+    await page.locator(tid('cache-cleared')).waitFor();
+    assert.equal(await page.locator(tid('cache-cleared')).innerText(), 'Freed 3.0 GB.');
+    await page.locator(tid('cache-used')).filter({ hasText: 'Uses 0 B of 10.0 GB.' }).waitFor();
+    assert.ok(api.calls.some((c) => c.method === 'DELETE' && c.path === '/api/cache'));
+  });
+
   it('ran without page errors', () => {
     // The fake 404/504 answers are expected to be logged by the browser as failed loads.
     const real = page.problems.filter((p) => !/Failed to load resource/.test(p));

@@ -101,6 +101,21 @@ describe('HttpTransport requests', () => {
     expect(JSON.parse(String(calls[4].init.body))).toEqual({ provider: p });
   });
 
+  it('cache: its size, and clearing it', async () => {
+    const info = { usedBytes: 2048, maxBytes: 4096, torrents: [] };
+    const { t, calls } = setup(({ url, init }) => {
+      if (url === '/api/cache' && init.method === 'GET') return jsonResponse(info);
+      if (url === '/api/cache' && init.method === 'DELETE') return jsonResponse({ freedBytes: 2048 });
+      return jsonResponse({}, 404);
+    });
+    expect(await t.cacheInfo()).toEqual(info);
+    expect(await t.clearCache()).toEqual({ freedBytes: 2048 });
+    expect(calls.map((c) => [c.url, c.init.method])).toEqual([
+      ['/api/cache', 'GET'],
+      ['/api/cache', 'DELETE'],
+    ]);
+  });
+
   it('baseUrl prefixes every path', async () => {
     const calls: string[] = [];
     const t = new HttpTransport({

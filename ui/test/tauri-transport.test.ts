@@ -21,6 +21,8 @@ describe('TauriTransport commands', () => {
       if (cmd === 'list_streams') return { streams: [stream] };
       if (cmd === 'list_providers' || cmd === 'save_providers') return { providers: [] };
       if (cmd === 'test_provider') return { results: 3 };
+      if (cmd === 'clear_cache') return { freedBytes: 5 };
+      if (cmd === 'cache_info') return { usedBytes: 0, maxBytes: 9, torrents: [] };
       if (cmd === 'search') return { results: [], failedProviders: [] };
       return {};
     });
@@ -39,6 +41,8 @@ describe('TauriTransport commands', () => {
     expect(await t.listProviders()).toEqual([]);
     expect(await t.saveProviders([p])).toEqual([]);
     expect(await t.testProvider(p)).toEqual({ results: 3 });
+    expect(await t.clearCache()).toEqual({ freedBytes: 5 });
+    expect(await t.cacheInfo()).toEqual({ usedBytes: 0, maxBytes: 9, torrents: [] });
 
     expect(invoke.mock.calls).toEqual([
       ['health', undefined],
@@ -55,6 +59,8 @@ describe('TauriTransport commands', () => {
       ['list_providers', undefined],
       ['save_providers', { providers: [p] }],
       ['test_provider', { provider: p }],
+      ['clear_cache', undefined],
+      ['cache_info', undefined],
     ]);
   });
 
@@ -89,6 +95,8 @@ describe('TauriTransport and the command list', () => {
     listProviders: (t) => t.listProviders(),
     saveProviders: (t) => t.saveProviders([p]),
     testProvider: (t) => t.testProvider(p),
+    cacheInfo: (t) => t.cacheInfo(),
+    clearCache: (t) => t.clearCache(),
   };
 
   it('the table above calls every public method', () => {
@@ -109,6 +117,8 @@ describe('TauriTransport and the command list', () => {
       list_providers: { providers: [] },
       save_providers: { providers: [] },
       test_provider: { results: 0 },
+      cache_info: { usedBytes: 0, maxBytes: 1, torrents: [] },
+      clear_cache: { freedBytes: 0 },
     };
     const { t, invoke } = setup((cmd) => answers[cmd as Command]);
     for (const call of Object.values(everyMethod)) await call(t);

@@ -12,12 +12,19 @@ pub const DEFAULT_NO_SEEDS_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
 /// Readers open at once, unless configured: more than players and browsers open.
 pub const DEFAULT_MAX_READERS: usize = 256;
+/// Streams (prepared or being prepared) at once, unless configured.
+pub const DEFAULT_MAX_STREAMS: usize = 16;
+/// The most the cache of downloaded torrents may hold, unless configured: 10 GiB.
+pub const DEFAULT_CACHE_MAX_BYTES: u64 = 10 << 30;
+/// What the cache always leaves free on its disk, unless configured: 1 GiB.
+pub const DEFAULT_CACHE_MIN_FREE_BYTES: u64 = 1 << 30;
 /// Incoming peers on every address, IPv6 and IPv4, on a port the system picks.
 pub const DEFAULT_PEER_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0);
 
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
-    /// Holds `dht.json` and `downloads/<info hash>/` for each stream.
+    /// Holds `dht.json`, and the cache: `downloads/<info hash>/` (each torrent's data),
+    /// `torrents/<info hash>.torrent` (its metadata) and `cache.json` (the index).
     pub data_dir: PathBuf,
     /// Find peers through the mainline DHT (its routing table kept in `data_dir`).
     pub dht: bool,
@@ -35,6 +42,13 @@ pub struct EngineConfig {
     pub max_readers: usize,
     /// How long a new reader may queue for a free slot before `TOO_MANY_READERS`.
     pub reader_wait: Duration,
+    /// Streams at once, counting those being prepared; one more is `TOO_MANY_STREAMS`.
+    pub max_streams: usize,
+    /// The cache's cap in bytes (data of active streams included); least recently used
+    /// inactive torrents are evicted above it.
+    pub cache_max_bytes: u64,
+    /// The cache also shrinks (inactive torrents only) to leave this much free on its disk.
+    pub cache_min_free_bytes: u64,
 }
 
 impl EngineConfig {
@@ -49,6 +63,9 @@ impl EngineConfig {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_readers: DEFAULT_MAX_READERS,
             reader_wait: Duration::from_secs(30),
+            max_streams: DEFAULT_MAX_STREAMS,
+            cache_max_bytes: DEFAULT_CACHE_MAX_BYTES,
+            cache_min_free_bytes: DEFAULT_CACHE_MIN_FREE_BYTES,
         }
     }
 
@@ -65,5 +82,20 @@ impl EngineConfig {
 
     pub(crate) fn downloads_dir(&self) -> PathBuf {
         self.data_dir.join("downloads")
+    }
+
+    /// Where each cached torrent's .torrent file is kept.
+    pub(crate) fn torrents_dir(&self) -> PathBuf {
+        self.data_dir.join("torrents")
+    }
+
+    /// Files being deleted; emptied at start.
+    pub(crate) fn trash_dir(&self) -> PathBuf {
+        self.data_dir.join("trash")
+    }
+
+    /// The cache's index.
+    pub(crate) fn cache_index_path(&self) -> PathBuf {
+        self.data_dir.join("cache.json")
     }
 }

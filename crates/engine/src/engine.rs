@@ -1,18 +1,22 @@
 //! The engine's public API: [`Engine`], one librqbit session and the streams it serves.
 //!
 //! - here: starting and stopping the session, and each operation on a stream (prepare,
-//!   info, list, open, status, stop);
-//! - `prepare`: adding a torrent until it can be read, and what librqbit's failures mean;
-//! - `stream`: a prepared stream, what it answers ([`StreamInfo`]) and its activity;
-//! - `cleanup`: removing idle streams, and what an earlier run left on disk.
+//!   info, list, open, status, add a peer, stop);
+//! - `prepare`: adding a torrent until it can be read (from the cache when it was
+//!   played before), and what librqbit's failures mean;
+//! - `stream`: a prepared stream, what it answers ([`StreamInfo`]), its activity and
+//!   its failure;
+//! - `cache`: what is kept of streams that ended, its index, its cap, clearing it;
+//! - `cleanup`: the reaper, which parks idle streams in the cache.
 
+mod cache;
 mod cleanup;
 mod prepare;
 pub(crate) mod stream;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
@@ -26,14 +30,18 @@ use tokio::task::JoinHandle;
 use crate::reader::{ReaderGuard, StreamReader};
 use crate::status::{self, StreamStatus};
 use crate::{EngineConfig, EngineError, InfoHash, Source};
+use cache::CacheIndex;
+pub use cache::{CacheInfo, CachedTorrent};
 use prepare::Preparation;
 use stream::Stream;
 pub use stream::StreamInfo;
 
 /// The torrent engine. Cheap to share (`Arc<Engine>`); every method takes `&self`.
 ///
-/// Locks: the two maps are behind std mutexes that are never held across an `.await`
-/// or a disk read; waiting for pieces happens inside [`StreamReader`] with no lock held.
+/// Locks: the two maps and the cache index are behind std mutexes that are never held
+/// across an `.await` or a piece wait; waiting for pieces happens inside
+/// [`StreamReader`] with no lock held. When more than one is taken, it is in the order
+/// `preparing`, `streams`, `cache`.
 pub struct Engine {
     session: Arc<Session>,
     rqbit: librqbit::Api,
@@ -46,17 +54,28 @@ pub struct Engine {
     /// holds nothing librqbit's piece writes need (patch 2 in
     /// `third_party/librqbit/PATCHES.md`), so this only bounds the open readers.
     readers: Arc<Semaphore>,
+    /// `cache.json`: the torrents whose data and metadata are kept.
+    cache: Mutex<CacheIndex>,
+    /// Names files moved to `trash/` uniquely.
+    trashed: AtomicU64,
     reaper: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Engine {
-    /// Starts the session (DHT, listeners) and the idle reaper, after removing what an
-    /// earlier run left in `downloads/`.
+    /// Starts the session (DHT, listeners) and the reaper, after loading the cache's
+    /// index (and removing data it does not name) and holding the cache to its cap.
     pub async fn start(config: EngineConfig) -> anyhow::Result<Arc<Engine>> {
         let downloads = config.downloads_dir();
-        std::fs::create_dir_all(&downloads)
-            .with_context(|| format!("creating {}", downloads.display()))?;
-        cleanup::remove_stale_downloads(&downloads);
+        for dir in [&downloads, &config.torrents_dir()] {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        cache::remove_path(&config.trash_dir());
+        let mut index = CacheIndex::load(&config.cache_index_path());
+        index.reconcile(&downloads, &config.torrents_dir());
+        if let Err(e) = index.save(&config.cache_index_path()) {
+            tracing::warn!("saving the cache index: {e}");
+        }
+        tracing::info!(torrents = index.torrents.len(), "cache loaded");
 
         let dht = config.dht.then(|| DhtSessionConfig {
             persistence: Some(DhtPersistenceConfig {
@@ -95,8 +114,11 @@ impl Engine {
             config,
             streams: Mutex::default(),
             preparing: Mutex::default(),
+            cache: Mutex::new(index),
+            trashed: AtomicU64::new(0),
             reaper: Mutex::default(),
         });
+        engine.enforce_cache_cap().await;
         let reaper = tokio::spawn(cleanup::reap_idle(Arc::downgrade(&engine)));
         *engine.reaper.lock().unwrap() = Some(reaper);
         Ok(engine)
@@ -137,6 +159,12 @@ impl Engine {
     ) -> Result<StreamInfo, EngineError> {
         let info_hash = source.info_hash()?;
         if let Ok(stream) = self.get_touched(info_hash) {
+            // A link naming peers the stream does not know yet hands them to it.
+            if let Source::Magnet(m) = &source {
+                for peer in m.peers() {
+                    let _ = stream.handle.add_peer(*peer);
+                }
+            }
             return self.select_file(info_hash, &stream, file_index).await;
         }
         self.prepare_new(info_hash, source, file_index).await
@@ -172,6 +200,9 @@ impl Engine {
     ) -> Result<StreamReader, EngineError> {
         let stream = self.get_touched(info_hash)?;
         let index = stream.file(file_index)?.index;
+        if let Some(failure) = stream.check_failure() {
+            return Err(anyhow::anyhow!(failure).into());
+        }
         let permit = tokio::time::timeout(
             self.config.reader_wait,
             self.readers.clone().acquire_owned(),
@@ -209,13 +240,18 @@ impl Engine {
             let have_piece = haves
                 .as_ref()
                 .map(|(bits, _)| move |piece: u64| bits.get(piece as usize).is_some_and(|b| *b));
-            return Ok(status::of_stream(
+            let mut status = status::of_stream(
                 info_hash,
                 &stream.handle.stats(),
                 file,
                 layout,
                 have_piece.as_ref().map(|f| f as &dyn Fn(u64) -> bool),
-            ));
+            );
+            if let Some(failure) = stream.check_failure() {
+                status.state = status::StreamState::Error;
+                status.message = Some(failure);
+            }
+            return Ok(status);
         }
         match self.preparation_phase(info_hash) {
             Some(state) => Ok(StreamStatus::pending(info_hash, state)),
@@ -223,42 +259,38 @@ impl Engine {
         }
     }
 
-    /// Stops a stream and deletes its downloaded data.
+    /// Hands a stream a peer address to connect to; `true` when it is new to it.
+    pub fn add_peer(&self, info_hash: InfoHash, peer: SocketAddr) -> Result<bool, EngineError> {
+        let stream = self.get_touched(info_hash)?;
+        Ok(stream
+            .handle
+            .add_peer(peer)
+            .context("adding a peer to the stream")?)
+    }
+
+    /// Stops a stream and deletes its data and metadata at once (it leaves the cache).
     pub async fn stop(&self, info_hash: InfoHash) -> Result<(), EngineError> {
-        let stream = self
-            .streams
+        self.streams
             .lock()
             .unwrap()
             .remove(&info_hash)
             .ok_or(EngineError::NotFound(info_hash))?;
-        self.remove_torrent(info_hash, &stream.output_dir).await;
+        self.forget(info_hash).await;
         tracing::info!(%info_hash, "stream stopped, data removed");
         Ok(())
     }
 
-    /// Stops every stream (deleting its data) and the session.
+    /// Stops every stream, keeping its data in the cache, and the session.
     pub async fn shutdown(&self) {
         if let Some(reaper) = self.reaper.lock().unwrap().take() {
             reaper.abort();
         }
         self.readers.close();
-        let hashes: Vec<InfoHash> = self.streams.lock().unwrap().keys().copied().collect();
-        for h in hashes {
-            let _ = self.stop(h).await;
+        let streams: Vec<(InfoHash, Arc<Stream>)> = self.streams.lock().unwrap().drain().collect();
+        for (h, stream) in streams {
+            self.park(h, &stream).await;
         }
         self.session.stop().await;
-    }
-
-    /// Removes a torrent from the session and its data from disk; failures are logged.
-    async fn remove_torrent(&self, info_hash: InfoHash, output_dir: &Path) {
-        if let Err(e) = self.session.delete(torrent_id(info_hash), true).await {
-            tracing::warn!(%info_hash, "removing torrent from the session: {e:#}");
-        }
-        match tokio::fs::remove_dir_all(output_dir).await {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => tracing::warn!(dir = %output_dir.display(), "removing stream data: {e}"),
-        }
     }
 }
 

@@ -18,6 +18,9 @@ pub enum EngineError {
     NotFound(InfoHash),
     #[error("too many open readers ({0}); close a player or try again shortly")]
     TooManyReaders(usize),
+    /// As many streams as `max_streams` are prepared or being prepared.
+    #[error("too many streams at once ({0}); stop one and try again")]
+    TooManyStreams(usize),
     #[error("{0:#}")]
     Failed(#[from] anyhow::Error),
 }

@@ -17,7 +17,10 @@
 //!     what librqbit's failures mean as [`EngineError`]s;
 //!   - `engine/stream.rs`: a prepared stream, what it answers ([`StreamInfo`]) and its
 //!     activity (last use, open readers);
-//!   - `engine/cleanup.rs`: idle cleanup, and what an earlier run left on disk.
+//!   - `engine/cache.rs`: the cache of played torrents (data, metadata, `cache.json`),
+//!     its cap and eviction, clearing it ([`CacheInfo`]);
+//!   - `engine/cleanup.rs`: the reaper, which parks idle streams in the cache, records
+//!     failed torrents and holds the cache to its cap.
 //! - [`reader`]: [`StreamReader`], one reader on one file, holding a reader slot.
 //! - [`source`]: what a stream comes from: [`Magnet`] links, bare [`InfoHash`]es, .torrent files.
 //! - [`media`]: [`TorrentFile`], which files are video, which one plays by default, MIME types.
@@ -26,7 +29,7 @@
 //! - [`error`]: the [`EngineError`] kinds.
 //!
 //! The wire types ([`StreamInfo`], [`TorrentFile`], [`StreamStatus`], [`StreamState`],
-//! [`Peers`], [`ByteRange`]) derive `ts_rs::TS` for the UI's generated TypeScript;
+//! [`Peers`], [`ByteRange`], [`CacheInfo`], [`CachedTorrent`]) derive `ts_rs::TS` for the UI's generated TypeScript;
 //! [`InfoHash`] is a `string` there.
 
 pub mod config;
@@ -39,7 +42,7 @@ pub mod status;
 
 pub use cinemahalal_magnet::{InfoHash, InvalidInfoHash, InvalidMagnet, Magnet};
 pub use config::EngineConfig;
-pub use engine::{Engine, StreamInfo};
+pub use engine::{CacheInfo, CachedTorrent, Engine, StreamInfo};
 pub use error::EngineError;
 pub use media::TorrentFile;
 pub use reader::StreamReader;
@@ -89,6 +92,15 @@ mod tests {
         assert_eq!(
             shape::<Peers>(),
             "type Peers = { connected: number, known: number, };"
+        );
+        assert_eq!(
+            shape::<CacheInfo>(),
+            "type CacheInfo = { usedBytes: number, maxBytes: number, torrents: Array<CachedTorrent>, };"
+        );
+        assert_eq!(
+            shape::<CachedTorrent>(),
+            "type CachedTorrent = { infoHash: string, name: string, bytes: number, active: boolean, \
+             lastUsed: number, };"
         );
         assert_eq!(
             shape::<ByteRange>(),

@@ -1,5 +1,6 @@
 //! A reader on one file of a stream: reads wait for pieces, seeks move the download.
 
+use std::future::Future;
 use std::io::SeekFrom;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -7,6 +8,7 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncSeek, ReadBuf};
 use tokio::sync::OwnedSemaphorePermit;
+use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use crate::engine::stream::Stream;
 
@@ -21,6 +23,11 @@ impl ReaderGuard {
         stream.activity.reader_opened();
         ReaderGuard(stream)
     }
+
+    /// The stream's failure as the reader's error, if the torrent failed.
+    fn failed(&self) -> Option<std::io::Error> {
+        self.0.check_failure().map(std::io::Error::other)
+    }
 }
 
 impl Drop for ReaderGuard {
@@ -33,10 +40,16 @@ impl Drop for ReaderGuard {
 /// downloaded waits for it (librqbit raises the priority of the pieces ahead of every
 /// open reader). Drop it as soon as the client is gone: it holds one of the engine's
 /// reader slots.
+///
+/// When the torrent fails (a full disk), a read waiting for a piece ends with the
+/// failure's message as its error, and so does every read after it.
 pub struct StreamReader {
     inner: Pin<Box<dyn ReadSeek>>,
+    /// Ready once the stream has failed: wakes a read waiting for a piece that will
+    /// never come.
+    failed: Pin<Box<WaitForCancellationFutureOwned>>,
     _slot: OwnedSemaphorePermit,
-    _guard: ReaderGuard,
+    guard: ReaderGuard,
 }
 
 impl StreamReader {
@@ -47,8 +60,9 @@ impl StreamReader {
     ) -> StreamReader {
         StreamReader {
             inner,
+            failed: Box::pin(guard.0.failure.token().cancelled_owned()),
             _slot: slot,
-            _guard: guard,
+            guard,
         }
     }
 }
@@ -59,7 +73,21 @@ impl AsyncRead for StreamReader {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
-        self.inner.as_mut().poll_read(cx, buf)
+        if let Some(e) = self.guard.failed() {
+            return Poll::Ready(Err(e));
+        }
+        match self.inner.as_mut().poll_read(cx, buf) {
+            // librqbit does not wake a waiting reader when its torrent fails.
+            Poll::Pending => match self.failed.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Err(self
+                    .guard
+                    .failed()
+                    .unwrap_or_else(|| std::io::Error::other("the download failed")))),
+                Poll::Pending => Poll::Pending,
+            },
+            Poll::Ready(Err(e)) => Poll::Ready(Err(self.guard.failed().unwrap_or(e))),
+            ready => ready,
+        }
     }
 }
 

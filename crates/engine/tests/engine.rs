@@ -39,6 +39,14 @@ impl TestEngine {
             .prefix("cinemahalal-engine-test")
             .tempdir()
             .unwrap();
+        TestEngine::start_in(data_dir, f).await
+    }
+
+    /// An engine on a data folder an earlier engine used.
+    async fn start_in(
+        data_dir: tempfile::TempDir,
+        f: impl FnOnce(&mut EngineConfig),
+    ) -> TestEngine {
         let mut config = EngineConfig::loopback_only(data_dir.path());
         config.metadata_timeout = Duration::from_secs(30);
         config.no_seeds_timeout = Duration::from_secs(15);
@@ -81,6 +89,12 @@ impl TestEngine {
 
     async fn stop(self) {
         self.engine.shutdown().await;
+    }
+
+    /// Shuts the engine down and answers its data folder, for the next one.
+    async fn shut_down(self) -> tempfile::TempDir {
+        self.engine.shutdown().await;
+        self.data_dir
     }
 }
 
@@ -528,7 +542,7 @@ async fn failed_preparations_say_why_and_leave_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn idle_streams_are_removed_but_not_while_read() {
+async fn idle_streams_are_stopped_but_not_while_read_and_their_data_stays() {
     within_limit(async {
         let seeder = Seeder::random(&[("idle.mp4", MIB)], Default::default())
             .await
@@ -543,15 +557,558 @@ async fn idle_streams_are_removed_but_not_while_read() {
         tokio::time::sleep(idle * 4).await;
         assert_eq!(t.engine.active_streams(), 1, "a reader keeps its stream");
 
-        // Once it is closed, idle cleanup removes the stream and its data.
+        // Once it is closed, idle cleanup stops the stream; its data stays in the cache.
         drop(reader);
         eventually(|| (t.engine.active_streams() == 0).then_some(())).await;
-        eventually(|| (!dir.exists()).then_some(())).await;
         assert!(matches!(
             t.engine.status(info.info_hash, None),
             Err(EngineError::NotFound(_))
         ));
+        assert!(dir.join("idle.mp4").is_file(), "{}", dir.display());
+        let cache = t.engine.cache_info().await;
+        assert_eq!(cache.torrents.len(), 1, "{cache:?}");
+        assert_eq!(cache.torrents[0].info_hash, info.info_hash);
+        assert!(!cache.torrents[0].active, "{cache:?}");
+        assert_eq!(cache.used_bytes, cache.torrents[0].bytes);
         t.stop().await;
+    })
+    .await
+}
+
+/// Random bytes in a file of its own folder, so seeders can come and go on the same data.
+fn random_file(name: &str, size: usize) -> (tempfile::TempDir, PathBuf) {
+    use rand::RngCore;
+    let dir = tempfile::Builder::new()
+        .prefix("cinemahalal-seed")
+        .tempdir()
+        .unwrap();
+    let path = dir.path().join(name);
+    let mut bytes = vec![0; size];
+    rand::rng().fill_bytes(&mut bytes);
+    std::fs::write(&path, bytes).unwrap();
+    (dir, path)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_played_before_prepares_from_the_cache_with_no_peer_even_after_a_restart() {
+    within_limit(async {
+        let size = 2 * MIB;
+        let seeder = Seeder::random(&[("again.mp4", size)], Default::default())
+            .await
+            .unwrap();
+        let expected = seeder.read("again.mp4").unwrap();
+        let magnet = seeder.magnet();
+        let idle = Duration::from_millis(300);
+        let t = TestEngine::start(|c| {
+            c.idle_timeout = idle;
+            c.no_seeds_timeout = Duration::from_secs(2);
+        })
+        .await;
+        let info = t.prepare(&magnet, None).await;
+        let hash = info.info_hash;
+        assert!(read_at(&t.engine, hash, None, 0, size).await == expected);
+
+        // The seeder goes, the stream goes idle and is stopped: nothing is reachable.
+        seeder.stop().await;
+        eventually(|| (t.engine.active_streams() == 0).then_some(())).await;
+
+        // Prepared again from the same link: its metadata and data come from the cache.
+        let again = t.prepare(&magnet, None).await;
+        assert_eq!(
+            (again.info_hash, again.file_index, again.size),
+            (hash, info.file_index, size as u64)
+        );
+        let status = t.status(hash);
+        assert_eq!(status.downloaded_bytes, size as u64, "{status:?}");
+        assert_eq!(status.peers.connected, 0, "{status:?}");
+        assert_eq!(status.state, StreamState::Ready, "{status:?}");
+        assert!(read_at(&t.engine, hash, None, 0, size).await == expected);
+
+        // A restart keeps it too: the index and the .torrent file are on disk.
+        let dir = t.shut_down().await;
+        let t = TestEngine::start_in(dir, |c| c.no_seeds_timeout = Duration::from_secs(2)).await;
+        let cache = t.engine.cache_info().await;
+        assert_eq!(
+            cache
+                .torrents
+                .iter()
+                .map(|c| (c.info_hash, c.active))
+                .collect::<Vec<_>>(),
+            [(hash, false)]
+        );
+        assert!(cache.used_bytes >= size as u64, "{cache:?}");
+        // By info hash alone: no peer, no DHT, yet it plays.
+        let again = t.prepare(&hash.to_string(), None).await;
+        assert_eq!(again.name, "again.mp4");
+        assert!(read_at(&t.engine, hash, None, 0, size).await == expected);
+        assert!(
+            read_at(&t.engine, hash, None, 1_234_567, 1000).await == expected[1_234_567..][..1000]
+        );
+        t.stop().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_data_that_does_not_verify_is_never_served() {
+    within_limit(async {
+        let size = 2 * MIB;
+        let (seed_dir, path) = random_file("check.mp4", size);
+        let expected = std::fs::read(&path).unwrap();
+        let opts = SeederOptions {
+            piece_length: Some(64 * 1024),
+            upload_bps: None,
+        };
+        let seeder = Seeder::seed(&path, opts.clone()).await.unwrap();
+        let t = TestEngine::start(|c| c.no_seeds_timeout = Duration::from_secs(2)).await;
+        let info = t.prepare(&seeder.magnet(), None).await;
+        let hash = info.info_hash;
+        assert!(read_at(&t.engine, hash, None, 0, size).await == expected);
+        seeder.stop().await;
+        let data_dir = t.shut_down().await;
+
+        // Bytes of the cached file change while no engine runs (a bad disk, a tool).
+        let cached = data_dir
+            .path()
+            .join("downloads")
+            .join(hash.to_string())
+            .join("check.mp4");
+        let mut corrupt = std::fs::read(&cached).unwrap();
+        for b in &mut corrupt[MIB..MIB + 100] {
+            *b ^= 0xff;
+        }
+        std::fs::write(&cached, corrupt).unwrap();
+
+        // The hash check drops that piece: status shows it missing, and a read of it
+        // waits for a peer instead of serving what is on disk.
+        let t =
+            TestEngine::start_in(data_dir, |c| c.no_seeds_timeout = Duration::from_secs(2)).await;
+        t.prepare(&hash.to_string(), None).await;
+        let status = t.status(hash);
+        assert_eq!(
+            status.downloaded_bytes,
+            size as u64 - 64 * 1024,
+            "{status:?}"
+        );
+        assert!(
+            !overlaps(&status.available_ranges, MIB as u64, MIB as u64 + 100),
+            "{status:?}"
+        );
+        let mut reader = t.engine.open(hash, None).await.unwrap();
+        reader.seek(SeekFrom::Start(MIB as u64)).await.unwrap();
+        let mut buf = vec![0; 100];
+        let waited =
+            tokio::time::timeout(Duration::from_secs(1), reader.read_exact(&mut buf)).await;
+        assert!(waited.is_err(), "a piece that failed its check was served");
+        assert_eq!(t.status(hash).state, StreamState::Stalled);
+
+        // A seeder returns: the piece comes from it, exact.
+        let seeder = Seeder::seed(&path, opts).await.unwrap();
+        assert!(t.engine.add_peer(hash, seeder.addr()).unwrap());
+        reader.read_exact(&mut buf).await.unwrap();
+        assert!(buf == expected[MIB..MIB + 100]);
+        drop(reader);
+        t.stop().await;
+        drop(seed_dir);
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_and_clear_cache_remove_data_but_never_an_active_streams() {
+    within_limit(async {
+        let a = Seeder::random(&[("a.mp4", MIB)], Default::default())
+            .await
+            .unwrap();
+        let b = Seeder::random(&[("b.mp4", MIB)], Default::default())
+            .await
+            .unwrap();
+        let c = Seeder::random(&[("c.mp4", MIB)], Default::default())
+            .await
+            .unwrap();
+        let idle = Duration::from_millis(300);
+        let t = TestEngine::start(|c| c.idle_timeout = idle).await;
+        let mut hashes = Vec::new();
+        for s in [&a, &b, &c] {
+            let info = t.prepare(&s.magnet(), None).await;
+            read_at(&t.engine, info.info_hash, None, 0, MIB).await;
+            hashes.push(info.info_hash);
+        }
+        // `b` stays active, with a reader open; `a` and `c` go idle, into the cache.
+        let reader = t.engine.open(hashes[1], None).await.unwrap();
+        eventually(|| (t.engine.active_streams() == 1).then_some(())).await;
+        let cache = t.engine.cache_info().await;
+        assert_eq!(cache.torrents.len(), 3, "{cache:?}");
+        assert!(cache.used_bytes >= 3 * MIB as u64, "{cache:?}");
+
+        // Clearing removes the inactive ones, data and metadata, and says how much.
+        let freed = t.engine.clear_cache().await;
+        assert!(freed >= 2 * MIB as u64, "{freed}");
+        assert!(!t.stream_dir(a.info_hash()).exists());
+        assert!(!t.stream_dir(c.info_hash()).exists());
+        assert!(t.stream_dir(b.info_hash()).join("b.mp4").is_file());
+        let cache = t.engine.cache_info().await;
+        assert_eq!(
+            cache
+                .torrents
+                .iter()
+                .map(|c| (c.info_hash, c.active))
+                .collect::<Vec<_>>(),
+            [(hashes[1], true)]
+        );
+        assert!(read_at(&t.engine, hashes[1], None, 0, MIB).await == b.read("b.mp4").unwrap());
+
+        // Stop removes an active stream and its data at once, and it leaves the cache.
+        drop(reader);
+        t.engine.stop(hashes[1]).await.unwrap();
+        assert!(t.downloads().is_empty(), "{:?}", t.downloads());
+        assert!(t.engine.cache_info().await.torrents.is_empty());
+        assert_eq!(t.engine.clear_cache().await, 0);
+        t.stop().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cache_cap_evicts_inactive_torrents_only() {
+    within_limit(async {
+        let a = Seeder::random(&[("a.mp4", 2 * MIB)], Default::default())
+            .await
+            .unwrap();
+        let b = Seeder::random(&[("b.mp4", 2 * MIB)], Default::default())
+            .await
+            .unwrap();
+        let c = Seeder::random(&[("c.mp4", 2 * MIB)], Default::default())
+            .await
+            .unwrap();
+        let idle = Duration::from_millis(300);
+        // Room for two of the three files, not three.
+        let t = TestEngine::start(|c| {
+            c.idle_timeout = idle;
+            c.cache_max_bytes = 5 * MIB as u64;
+        })
+        .await;
+        // `a` then `b` are played and go idle: `a` is the least recently used.
+        for s in [&a, &b] {
+            let info = t.prepare(&s.magnet(), None).await;
+            read_at(&t.engine, info.info_hash, None, 0, 2 * MIB).await;
+            eventually(|| (t.engine.active_streams() == 0).then_some(())).await;
+            tokio::time::sleep(Duration::from_millis(1100)).await; // last-use times differ
+        }
+        // `c` plays, and stays active: over the cap, `a` goes, `b` and `c` stay.
+        let info = t.prepare(&c.magnet(), None).await;
+        let reader = t.engine.open(info.info_hash, None).await.unwrap();
+        read_at(&t.engine, info.info_hash, None, 0, 2 * MIB).await;
+        eventually(|| (!t.stream_dir(a.info_hash()).exists()).then_some(())).await;
+        assert!(t.stream_dir(b.info_hash()).join("b.mp4").is_file());
+        assert!(t.stream_dir(c.info_hash()).join("c.mp4").is_file());
+        let cache = t.engine.cache_info().await;
+        assert!(cache.used_bytes <= 5 * MIB as u64, "{cache:?}");
+        assert_eq!(cache.max_bytes, 5 * MIB as u64);
+        drop(reader);
+        let dir = t.shut_down().await;
+
+        // A smaller cap at the next start evicts down to it, least recently used first.
+        let t = TestEngine::start_in(dir, |c| c.cache_max_bytes = 3 * MIB as u64).await;
+        let cache = t.engine.cache_info().await;
+        assert_eq!(
+            cache
+                .torrents
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>(),
+            ["c.mp4"]
+        );
+        assert!(!t.stream_dir(b.info_hash()).exists());
+
+        // With no room left on the disk by the free-space rule, an active stream still stays.
+        let dir = t.shut_down().await;
+        let t = TestEngine::start_in(dir, |c| c.cache_min_free_bytes = u64::MAX / 4).await;
+        assert!(t.engine.cache_info().await.torrents.is_empty());
+        let info = t.prepare(&a.magnet(), None).await;
+        let reader = t.engine.open(info.info_hash, None).await.unwrap();
+        read_at(&t.engine, info.info_hash, None, 0, 2 * MIB).await;
+        tokio::time::sleep(Duration::from_secs(6)).await; // past a cache check
+        assert!(t.stream_dir(a.info_hash()).join("a.mp4").is_file());
+        assert!(
+            read_at(&t.engine, info.info_hash, None, 0, 2 * MIB).await == a.read("a.mp4").unwrap()
+        );
+        drop(reader);
+        t.stop().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prepare_beyond_max_streams_is_refused_preparations_included() {
+    within_limit(async {
+        let a = Seeder::random(&[("a.mp4", 100_000)], Default::default())
+            .await
+            .unwrap();
+        let b = Seeder::random(&[("b.mp4", 100_000)], Default::default())
+            .await
+            .unwrap();
+        let t = TestEngine::start(|c| {
+            c.max_streams = 1;
+            c.metadata_timeout = Duration::from_secs(3);
+        })
+        .await;
+
+        // A preparation in flight (metadata from a peer that never answers) counts.
+        let silent = SilentPeer::start().await.unwrap();
+        let blind = format!(
+            "magnet:?xt=urn:btih:{}&x.pe={}",
+            "ab".repeat(20),
+            silent.addr
+        );
+        let pending = {
+            let engine = t.engine.clone();
+            let source = Source::parse_link(&blind).unwrap();
+            tokio::spawn(async move { engine.prepare(source, None).await })
+        };
+        let blind_hash: InfoHash = "ab".repeat(20).parse().unwrap();
+        eventually(|| t.engine.status(blind_hash, None).ok()).await;
+        let err = t
+            .prepare_err(Source::parse_link(&a.magnet()).unwrap(), None)
+            .await;
+        assert!(matches!(err, EngineError::TooManyStreams(1)), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "too many streams at once (1); stop one and try again"
+        );
+        assert!(matches!(
+            pending.await.unwrap(),
+            Err(EngineError::MetadataTimeout(_))
+        ));
+
+        // Once it is over, one stream fits; asking for it again is no new stream.
+        let info = t.prepare(&a.magnet(), None).await;
+        t.prepare(&a.magnet(), None).await;
+        let err = t
+            .prepare_err(Source::parse_link(&b.magnet()).unwrap(), None)
+            .await;
+        assert!(matches!(err, EngineError::TooManyStreams(1)), "{err:?}");
+        assert!(t.downloads().iter().all(|d| !d.ends_with(b.info_hash())));
+        t.engine.stop(info.info_hash).await.unwrap();
+        t.prepare(&b.magnet(), None).await;
+        t.stop().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_waits_while_the_seeder_is_gone_and_finishes_when_one_returns() {
+    within_limit(async {
+        let size = 6 * MIB;
+        let (seed_dir, path) = random_file("vanish.mp4", size);
+        let expected = std::fs::read(&path).unwrap();
+        let opts = SeederOptions {
+            piece_length: Some(64 * 1024),
+            upload_bps: Some(MIB as u32),
+        };
+        let seeder = Seeder::seed(&path, opts.clone()).await.unwrap();
+        let t = TestEngine::start(|_| {}).await;
+        let info = t.prepare(&seeder.magnet(), None).await;
+        let hash = info.info_hash;
+
+        // A player reads the start, then the seeder vanishes mid-file.
+        let mut reader = t.engine.open(hash, None).await.unwrap();
+        let mut start = vec![0; 256 * 1024];
+        reader.read_exact(&mut start).await.unwrap();
+        assert!(start == expected[..start.len()]);
+        seeder.stop().await;
+        let rest = tokio::spawn(async move {
+            let mut rest = Vec::new();
+            reader.read_to_end(&mut rest).await.map(|_| rest)
+        });
+
+        // The reader waits; status says the stream is stalled.
+        let stalled = eventually(|| {
+            let s = t.status(hash);
+            (s.state == StreamState::Stalled).then_some(s)
+        })
+        .await;
+        assert_eq!(stalled.peers.connected, 0, "{stalled:?}");
+        assert!(stalled.progress < 1.0, "{stalled:?}");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert!(!rest.is_finished(), "the read ended without the data");
+        assert_eq!(t.status(hash).state, StreamState::Stalled);
+
+        // Another seeder of the same data appears; the read completes, byte for byte.
+        let back = Seeder::seed(
+            &path,
+            SeederOptions {
+                upload_bps: None,
+                ..opts
+            },
+        )
+        .await
+        .unwrap();
+        assert!(t.engine.add_peer(hash, back.addr()).unwrap());
+        let rest = rest.await.unwrap().unwrap();
+        assert_eq!(rest.len(), size - start.len());
+        assert!(
+            rest == expected[start.len()..],
+            "bytes after the stall differ"
+        );
+        assert_eq!(t.status(hash).state, StreamState::Ready);
+        t.stop().await;
+        drop(seed_dir);
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_readers_at_different_positions_of_one_stream_both_get_exact_bytes() {
+    within_limit(async {
+        let size = 8 * MIB;
+        let seeder = Seeder::random(
+            &[("two.mp4", size)],
+            SeederOptions {
+                piece_length: Some(64 * 1024),
+                upload_bps: Some(2 * MIB as u32),
+            },
+        )
+        .await
+        .unwrap();
+        let expected = Arc::new(seeder.read("two.mp4").unwrap());
+        let t = TestEngine::start(|_| {}).await;
+        let hash = t.prepare(&seeder.magnet(), None).await.info_hash;
+        let play = |offset: usize, len: usize| {
+            let engine = t.engine.clone();
+            let expected = expected.clone();
+            tokio::spawn(async move {
+                let mut reader = engine.open(hash, None).await.unwrap();
+                reader.seek(SeekFrom::Start(offset as u64)).await.unwrap();
+                // A player reads in small steps, as a media body does.
+                let mut got = Vec::with_capacity(len);
+                let mut buf = vec![0; 64 * 1024];
+                while got.len() < len {
+                    let n = reader
+                        .read(&mut buf[..(len - got.len()).min(64 * 1024)])
+                        .await
+                        .unwrap();
+                    assert!(n > 0, "early end at {}", offset + got.len());
+                    got.extend_from_slice(&buf[..n]);
+                }
+                assert!(
+                    got == expected[offset..offset + len],
+                    "bytes at {offset} differ"
+                );
+            })
+        };
+        let (first, second) = (play(0, 2 * MIB), play(5 * MIB + 777, 2 * MIB));
+        first.await.unwrap();
+        second.await.unwrap();
+        t.stop().await;
+    })
+    .await
+}
+
+/// A tmpfs of `size` mounted on an empty folder, unmounted when dropped: a disk that
+/// fills up for real. Mounting needs root (the test command runs as root or through
+/// sudo); without it the test fails and says so, it does not pass by skipping.
+struct SmallDisk {
+    dir: Option<tempfile::TempDir>,
+}
+
+impl SmallDisk {
+    fn mount(size: &str) -> SmallDisk {
+        let dir = tempfile::Builder::new()
+            .prefix("cinemahalal-small-disk")
+            .tempdir()
+            .unwrap();
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .output()
+            .expect("running mount");
+        assert!(
+            out.status.success(),
+            "this test mounts a small tmpfs to fill a disk for real, which needs root: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        SmallDisk { dir: Some(dir) }
+    }
+
+    /// A fresh folder on the small disk, for an engine's data.
+    fn data_dir(&self) -> tempfile::TempDir {
+        tempfile::Builder::new()
+            .prefix("data")
+            .tempdir_in(self.dir.as_ref().unwrap().path())
+            .unwrap()
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let dir = self.dir.take().unwrap();
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(dir.path())
+            .status();
+        drop(dir);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_fails_its_stream_with_a_clear_message_and_others_go_on() {
+    within_limit(async {
+        let disk = SmallDisk::mount("8m");
+        let small = Seeder::random(&[("small.mp4", MIB)], Default::default())
+            .await
+            .unwrap();
+        let big = Seeder::random(
+            &[("big.mp4", 16 * MIB)],
+            SeederOptions {
+                piece_length: Some(64 * 1024),
+                upload_bps: None,
+            },
+        )
+        .await
+        .unwrap();
+        let t = TestEngine::start_in(disk.data_dir(), |_| {}).await;
+        let small_info = t.prepare(&small.magnet(), None).await;
+        let expected_small = small.read("small.mp4").unwrap();
+        assert!(read_at(&t.engine, small_info.info_hash, None, 0, MIB).await == expected_small);
+
+        // The big file cannot fit: a reader reading it through gets the failure.
+        let big_info = t.prepare(&big.magnet(), None).await;
+        let hash = big_info.info_hash;
+        let mut reader = t.engine.open(hash, None).await.unwrap();
+        let mut body = Vec::new();
+        let err = reader.read_to_end(&mut body).await.unwrap_err();
+        assert!(err.to_string().starts_with("disk full: "), "{err}");
+        assert!(body.len() < 8 * MIB, "{}", body.len());
+        assert!(body == big.read("big.mp4").unwrap()[..body.len()]);
+        drop(reader);
+
+        // Status says so; a new reader is refused with the same words.
+        let status = t.status(hash);
+        assert_eq!(status.state, StreamState::Error, "{status:?}");
+        assert!(
+            status
+                .message
+                .as_deref()
+                .unwrap()
+                .starts_with("disk full: "),
+            "{status:?}"
+        );
+        match t.engine.open(hash, None).await {
+            Err(EngineError::Failed(e)) => assert!(e.to_string().starts_with("disk full: "), "{e}"),
+            other => panic!("{:?}", other.map(drop)),
+        }
+
+        // The other stream goes on, and the engine still answers.
+        assert_eq!(t.engine.active_streams(), 2);
+        assert!(read_at(&t.engine, small_info.info_hash, None, 0, MIB).await == expected_small);
+        assert_eq!(t.status(small_info.info_hash).state, StreamState::Ready);
+
+        // Stopping the failed stream frees its space.
+        t.engine.stop(hash).await.unwrap();
+        assert!(!t.stream_dir(big.info_hash()).exists());
+        t.stop().await;
+        drop(disk);
     })
     .await
 }

@@ -6,15 +6,15 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use cinemahalal_engine::{Engine, InfoHash, StreamInfo, StreamReader, StreamStatus};
+use cinemahalal_engine::{CacheInfo, Engine, InfoHash, StreamInfo, StreamReader, StreamStatus};
 use cinemahalal_search::{SearchError, SearchQuery, SearchResponse};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::search::{SearchSetup, SearchState};
 use crate::security::{STREAM_TOKEN_PARAM, StreamKeys};
 use crate::wire::{
-    Health, ProviderList, ProviderTest, ProviderTestResult, SearchRequest, Stopped, StreamList,
-    StreamReady, StreamRequest,
+    CacheCleared, Health, ProviderList, ProviderTest, ProviderTestResult, SearchRequest, Stopped,
+    StreamList, StreamReady, StreamRequest,
 };
 
 /// The one reason a failed provider test gives (see [`Api::test_provider`]).
@@ -167,6 +167,18 @@ impl Api {
                 ])
                 .into())
             }
+        }
+    }
+
+    /// What the cache of played torrents holds, and its cap.
+    pub async fn cache_info(&self) -> CacheInfo {
+        self.engine.cache_info().await
+    }
+
+    /// Deletes every cached torrent that is not streaming now.
+    pub async fn clear_cache(&self) -> CacheCleared {
+        CacheCleared {
+            freed_bytes: self.engine.clear_cache().await,
         }
     }
 

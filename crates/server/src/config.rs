@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use cinemahalal_engine::EngineConfig;
 use cinemahalal_engine::config::{
-    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_READERS, DEFAULT_METADATA_TIMEOUT, DEFAULT_NO_SEEDS_TIMEOUT,
-    DEFAULT_PEER_LISTEN,
+    DEFAULT_CACHE_MAX_BYTES, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_READERS, DEFAULT_MAX_STREAMS,
+    DEFAULT_METADATA_TIMEOUT, DEFAULT_NO_SEEDS_TIMEOUT, DEFAULT_PEER_LISTEN,
 };
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Parser, ValueEnum};
@@ -46,12 +46,18 @@ pub struct Config {
     /// Seconds a new stream may wait for its first peer (then NO_SEEDS).
     #[arg(long, env = "CINEMAHALAL_NO_SEEDS_TIMEOUT", default_value_t = DEFAULT_NO_SEEDS_TIMEOUT.as_secs())]
     pub no_seeds_timeout: u64,
-    /// Seconds without any request after which a stream and its data are removed.
+    /// Seconds without any request after which a stream is stopped (its data stays in the cache).
     #[arg(long, env = "CINEMAHALAL_IDLE_TIMEOUT", default_value_t = DEFAULT_IDLE_TIMEOUT.as_secs())]
     pub idle_timeout: u64,
     /// Media responses open at once, across all streams.
     #[arg(long, env = "CINEMAHALAL_MAX_READERS", default_value_t = DEFAULT_MAX_READERS)]
     pub max_readers: usize,
+    /// Streams at once, counting those being prepared (one more is TOO_MANY_STREAMS).
+    #[arg(long, env = "CINEMAHALAL_MAX_STREAMS", default_value_t = DEFAULT_MAX_STREAMS)]
+    pub max_streams: usize,
+    /// Bytes the cache of played torrents may hold; it also always leaves 1 GiB free on its disk.
+    #[arg(long, env = "CINEMAHALAL_CACHE_MAX_BYTES", default_value_t = DEFAULT_CACHE_MAX_BYTES)]
+    pub cache_max_bytes: u64,
     /// Do not use the DHT (peers then come from trackers and links only).
     #[arg(long, env = "CINEMAHALAL_NO_DHT", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub no_dht: bool,
@@ -115,6 +121,8 @@ impl Config {
             no_seeds_timeout: Duration::from_secs(self.no_seeds_timeout),
             idle_timeout: Duration::from_secs(self.idle_timeout),
             max_readers: self.max_readers.max(1),
+            max_streams: self.max_streams.max(1),
+            cache_max_bytes: self.cache_max_bytes,
             ..EngineConfig::new(self.data_dir())
         }
     }
@@ -246,6 +254,12 @@ mod tests {
         assert!(c.no_dht && !c.no_local_discovery);
         assert_eq!(c.port, 3001);
         assert_eq!(c.trusted_proxies.len(), 2);
+        assert_eq!(c.engine_config().max_streams, DEFAULT_MAX_STREAMS);
+        assert_eq!(c.engine_config().cache_max_bytes, 10 << 30);
+        let c = Config::try_parse_from(["x", "--max-streams", "3", "--cache-max-bytes", "1048576"])
+            .unwrap();
+        assert_eq!(c.engine_config().max_streams, 3);
+        assert_eq!(c.engine_config().cache_max_bytes, 1 << 20);
         assert!(Config::try_parse_from(["x", "--trusted-proxies", "nope"]).is_err());
         assert!(Config::try_parse_from(["x", "--public-url", "ftp://a"]).is_err());
         let c = Config::try_parse_from(["x", "--public-url", "https://tv.example.org/"]).unwrap();

@@ -9,10 +9,12 @@ use ts_rs::{Config, TS};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::wire::{
-    Health, ProviderList, ProviderTest, ProviderTestResult, SearchRequest, Stopped, StreamList,
-    StreamReady, StreamRequest,
+    CacheCleared, Health, ProviderList, ProviderTest, ProviderTestResult, SearchRequest, Stopped,
+    StreamList, StreamReady, StreamRequest,
 };
-use cinemahalal_engine::{ByteRange, Peers, StreamInfo, StreamState, StreamStatus, TorrentFile};
+use cinemahalal_engine::{
+    ByteRange, CacheInfo, CachedTorrent, Peers, StreamInfo, StreamState, StreamStatus, TorrentFile,
+};
 use cinemahalal_search::{
     Provider, ProviderFailure, ProviderKind, Quality, ReleaseSource, Resolution, SearchResponse,
     SearchResult,
@@ -74,6 +76,10 @@ pub fn typescript() -> String {
     c.declare::<ByteRange>();
     c.declare::<Peers>();
     c.declare::<StreamStatus>();
+    // The cache.
+    c.declare::<CachedTorrent>();
+    c.declare::<CacheInfo>();
+    c.declare::<CacheCleared>();
     // Search and its providers.
     c.declare::<SearchRequest>();
     c.declare::<Resolution>();

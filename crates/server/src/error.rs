@@ -48,6 +48,8 @@ pub enum ErrorCode {
     OriginNotAllowed,
     /// A bug: the server failed while answering. The server goes on. 500.
     InternalError,
+    /// As many streams as `--max-streams` are playing or being prepared. 503.
+    TooManyStreams,
 }
 
 impl ErrorCode {
@@ -71,6 +73,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => 401,
             ErrorCode::OriginNotAllowed => 403,
             ErrorCode::InternalError => 500,
+            ErrorCode::TooManyStreams => 503,
         }
     }
 }
@@ -111,6 +114,7 @@ impl From<EngineError> for ApiError {
             EngineError::NoSeeds(_) => ErrorCode::NoSeeds,
             EngineError::NotFound(_) => ErrorCode::StreamNotFound,
             EngineError::TooManyReaders(_) => ErrorCode::TooManyReaders,
+            EngineError::TooManyStreams(_) => ErrorCode::TooManyStreams,
             EngineError::Failed(_) => ErrorCode::StreamFailed,
         };
         if code == ErrorCode::StreamFailed {
@@ -132,5 +136,32 @@ impl From<SearchError> for ApiError {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_failures_keep_their_words_under_their_code() {
+        let too_many = ApiError::from(EngineError::TooManyStreams(16));
+        assert_eq!(too_many.code, ErrorCode::TooManyStreams);
+        assert_eq!(too_many.code.http_status(), 503);
+        assert_eq!(
+            too_many.message,
+            "too many streams at once (16); stop one and try again"
+        );
+        // A stream whose disk filled up: STREAM_FAILED, and the message says why.
+        let full = ApiError::from(EngineError::Failed(anyhow::anyhow!(
+            "disk full: no space left in the data folder to write the download"
+        )));
+        assert_eq!(
+            (full.code, full.code.http_status()),
+            (ErrorCode::StreamFailed, 500)
+        );
+        assert!(full.message.starts_with("disk full: "), "{}", full.message);
+        let json = serde_json::to_value(&full).unwrap();
+        assert_eq!(json["code"], "STREAM_FAILED");
     }
 }

@@ -63,6 +63,14 @@ pub struct Stopped {
     pub info_hash: InfoHash,
 }
 
+/// Answer of `DELETE /api/cache`: what clearing the cache freed.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CacheCleared {
+    /// Bytes deleted from disk.
+    pub freed_bytes: u64,
+}
+
 /// Query of `GET /api/search`: one of `query` (a title) or `imdbId`.
 #[derive(Debug, Clone, Default, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

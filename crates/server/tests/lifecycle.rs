@@ -116,11 +116,11 @@ async fn status_moves_from_metadata_to_ready_and_delete_removes_data_scenario() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn idle_streams_are_removed_but_not_while_read() {
-    bounded(idle_streams_are_removed_but_not_while_read_scenario()).await;
+async fn idle_streams_are_stopped_but_not_while_read() {
+    bounded(idle_streams_are_stopped_but_not_while_read_scenario()).await;
 }
 
-async fn idle_streams_are_removed_but_not_while_read_scenario() {
+async fn idle_streams_are_stopped_but_not_while_read_scenario() {
     let slow = Seeder::random(
         &[("slow.mp4", 8 * MIB)],
         SeederOptions {
@@ -170,7 +170,20 @@ async fn idle_streams_are_removed_but_not_while_read_scenario() {
         vec![slow.info_hash().to_string()],
         "the read stream must stay"
     );
-    assert!(!quick_dir.exists(), "idle cleanup must remove the data");
+    // Stopped, its data stays in the cache, no longer active.
+    assert!(
+        quick_dir.join("quick.mp4").is_file(),
+        "idle cleanup keeps the data in the cache"
+    );
+    let (_, cache) = server.get_json("/api/cache").await;
+    let quick_entry = cache["torrents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["infoHash"] == quick.info_hash())
+        .cloned()
+        .unwrap_or_else(|| panic!("{cache}"));
+    assert_eq!(quick_entry["active"], false, "{cache}");
     tokio::time::sleep(idle * 2).await;
     let (_, list) = server.get_json("/api/streams").await;
     assert_eq!(

@@ -6,7 +6,7 @@
  * The stable error codes of the API. The first six come from the original spec. Each
  * names what failed, so the UI can say so: a code is never reused for another failure.
  */
-export type ErrorCode = "METADATA_TIMEOUT" | "NO_VIDEO_FILE" | "NO_SEEDS" | "STREAM_FAILED" | "SEARCH_FAILED" | "INVALID_REQUEST" | "STREAM_NOT_FOUND" | "TOO_MANY_READERS" | "RANGE_NOT_SATISFIABLE" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SETTINGS_FAILED" | "PLAYER_FAILED" | "CLIPBOARD_FAILED" | "HOST_NOT_ALLOWED" | "UNAUTHORIZED" | "ORIGIN_NOT_ALLOWED" | "INTERNAL_ERROR";
+export type ErrorCode = "METADATA_TIMEOUT" | "NO_VIDEO_FILE" | "NO_SEEDS" | "STREAM_FAILED" | "SEARCH_FAILED" | "INVALID_REQUEST" | "STREAM_NOT_FOUND" | "TOO_MANY_READERS" | "RANGE_NOT_SATISFIABLE" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SETTINGS_FAILED" | "PLAYER_FAILED" | "CLIPBOARD_FAILED" | "HOST_NOT_ALLOWED" | "UNAUTHORIZED" | "ORIGIN_NOT_ALLOWED" | "INTERNAL_ERROR" | "TOO_MANY_STREAMS";
 
 /**
  * Every failed operation's answer, over HTTP (with [`ErrorCode::http_status`]) and from
@@ -138,6 +138,49 @@ progress: number, downloadedBytes: number,
  * Bytes per second, averaged over the last seconds.
  */
 downloadSpeed: number, uploadSpeed: number, peers: Peers, availableRanges: Array<ByteRange>, };
+
+/**
+ * One torrent in the cache.
+ */
+export type CachedTorrent = { infoHash: string, name: string, 
+/**
+ * Bytes on disk.
+ */
+bytes: number, 
+/**
+ * Streaming now (prepared or being prepared): never evicted.
+ */
+active: boolean, 
+/**
+ * When it was last used, in seconds since the Unix epoch.
+ */
+lastUsed: number, };
+
+/**
+ * What `GET /api/cache` answers: how much the cache holds, its cap and its torrents.
+ */
+export type CacheInfo = { 
+/**
+ * Bytes on disk for every cached torrent, active streams included.
+ */
+usedBytes: number, 
+/**
+ * The configured cap (`cache_max_bytes`); the cache also leaves 1 GiB free on its disk.
+ */
+maxBytes: number, 
+/**
+ * Most recently used first.
+ */
+torrents: Array<CachedTorrent>, };
+
+/**
+ * Answer of `DELETE /api/cache`: what clearing the cache freed.
+ */
+export type CacheCleared = { 
+/**
+ * Bytes deleted from disk.
+ */
+freedBytes: number, };
 
 /**
  * Query of `GET /api/search`: one of `query` (a title) or `imdbId`.

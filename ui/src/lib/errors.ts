@@ -29,6 +29,8 @@ const SENTENCES: Record<ErrorCode | UiErrorCode, string> = {
     'This stream is no longer running. Start it again from the search results or your list of streams.',
   TOO_MANY_READERS:
     'This video is already being played in too many places. Close another player or tab that is playing it, then try again.',
+  TOO_MANY_STREAMS:
+    'Too many videos are playing or starting at once. Stop one you no longer watch in Streams, then try again.',
   RANGE_NOT_SATISFIABLE:
     'The player asked for a part of the video that lies past its end. Start the video again from the beginning.',
   NOT_FOUND:

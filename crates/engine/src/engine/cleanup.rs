@@ -1,50 +1,48 @@
-//! Streams are a cache: a stream no request has used for `idle_timeout`, with no reader
-//! open, is removed with its data, and what an earlier run left on disk goes at start.
+//! The reaper: a stream no request has used for `idle_timeout`, with no reader open, is
+//! stopped (its peers and memory freed) and its data stays in the cache; a stream whose
+//! torrent failed has its readers woken; and the cache is held to its cap.
 
-use std::path::Path;
 use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::Engine;
 use super::stream::Stream;
 use crate::InfoHash;
 
-/// Removes what an earlier run left in `downloads/`: streams do not outlive the process.
-/// Only folders named like an info hash are touched.
-pub(super) fn remove_stale_downloads(downloads: &Path) {
-    let Ok(entries) = std::fs::read_dir(downloads) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let is_stream_dir = name
-            .to_str()
-            .is_some_and(|n| n.len() == 40 && n.parse::<InfoHash>().is_ok());
-        if is_stream_dir && let Err(e) = std::fs::remove_dir_all(entry.path()) {
-            tracing::warn!(dir = %entry.path().display(), "removing stale stream data: {e}");
-        }
-    }
-}
+/// How often the cache's size is measured against its cap, besides when a stream goes idle.
+const CACHE_CHECK_PERIOD: Duration = Duration::from_secs(5);
 
-/// The reaper: every quarter of `idle_timeout` (within 50 ms and 30 s), removes the idle
-/// streams. Holds the engine weakly, so it ends when the engine is dropped.
+/// Every quarter of `idle_timeout` (within 50 and 250 ms): records failed torrents (so
+/// readers waiting on them end), parks idle streams in the cache, and every few seconds
+/// evicts what the cache cannot hold. Holds the engine weakly, so it ends when the
+/// engine is dropped.
 pub(super) async fn reap_idle(engine: Weak<Engine>) {
     let period = match engine.upgrade() {
         Some(e) => {
-            (e.config.idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(30))
+            (e.config.idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_millis(250))
         }
         None => return,
     };
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut cache_checked = Instant::now();
     loop {
         tick.tick().await;
         let Some(engine) = engine.upgrade() else {
             return;
         };
-        for (info_hash, stream) in engine.take_idle_streams() {
-            tracing::info!(%info_hash, "stream idle, removing it and its data");
-            engine.remove_torrent(info_hash, &stream.output_dir).await;
+        for stream in engine.streams.lock().unwrap().values() {
+            stream.check_failure();
+        }
+        let idle = engine.take_idle_streams();
+        let parked = !idle.is_empty();
+        for (info_hash, stream) in idle {
+            tracing::info!(%info_hash, "stream idle, stopping it; its data stays in the cache");
+            engine.park(info_hash, &stream).await;
+        }
+        if parked || cache_checked.elapsed() >= CACHE_CHECK_PERIOD {
+            engine.enforce_cache_cap().await;
+            cache_checked = Instant::now();
         }
     }
 }

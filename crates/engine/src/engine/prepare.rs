@@ -26,19 +26,26 @@ pub(super) struct Preparation {
 
 impl Engine {
     /// Adds a torrent not streaming yet, or waits for the request already adding it.
+    /// A new one is refused when `max_streams` are prepared or being prepared.
     pub(super) async fn prepare_new(
         &self,
         info_hash: InfoHash,
         source: Source,
         file_index: Option<usize>,
     ) -> Result<StreamInfo, EngineError> {
-        let prep = self
-            .preparing
-            .lock()
-            .unwrap()
-            .entry(info_hash)
-            .or_default()
-            .clone();
+        let prep = {
+            let mut preparing = self.preparing.lock().unwrap();
+            match preparing.get(&info_hash) {
+                Some(prep) => prep.clone(),
+                None => {
+                    let streams = self.streams.lock().unwrap().len();
+                    if streams + preparing.len() >= self.config.max_streams {
+                        return Err(EngineError::TooManyStreams(self.config.max_streams));
+                    }
+                    preparing.entry(info_hash).or_default().clone()
+                }
+            }
+        };
         let result = async {
             let _turn = prep.turn.lock().await;
             // Someone else may have finished adding it while this request waited.
@@ -92,8 +99,10 @@ impl Engine {
         Ok(stream.describe(info_hash, index))
     }
 
-    /// Fetches metadata, chooses the file, adds the torrent for that file alone and waits
-    /// for a first peer; registers the stream only then. On failure nothing is left.
+    /// Fetches metadata (from the cache when it was played before), chooses the file,
+    /// adds the torrent for that file alone and waits for a first peer; registers the
+    /// stream only then. On failure nothing is left of a torrent new to the cache, and a
+    /// cached one stays cached.
     async fn add(
         &self,
         info_hash: InfoHash,
@@ -104,8 +113,28 @@ impl Engine {
         let set_phase = |s| *prep.phase.lock().unwrap() = Some(s);
         set_phase(StreamState::FetchingMetadata);
         let started = Instant::now();
-        let listed = self.fetch_metadata(&source).await?;
-        tracing::info!(%info_hash, elapsed = ?started.elapsed(), "metadata ready");
+        let cached = match self.cached_metadata(info_hash) {
+            Some(torrent) => match self.fetch_metadata(&Source::Torrent(torrent)).await {
+                Ok(listed) if crate::source::from_id20(listed.info_hash) == info_hash => {
+                    Some(listed)
+                }
+                Ok(_) => {
+                    tracing::warn!(%info_hash, "cached metadata is another torrent's; fetching it again");
+                    None
+                }
+                Err(e) => {
+                    tracing::warn!(%info_hash, "cached metadata unusable, fetching it again: {e}");
+                    None
+                }
+            },
+            None => None,
+        };
+        let from_cache = cached.is_some();
+        let listed = match cached {
+            Some(listed) => listed,
+            None => self.fetch_metadata(&source).await?,
+        };
+        tracing::info!(%info_hash, elapsed = ?started.elapsed(), from_cache, "metadata ready");
 
         let files: Vec<TorrentFile> = listed
             .info
@@ -139,6 +168,7 @@ impl Engine {
                 }
             }
         }
+        self.remember(info_hash, &name, &listed.torrent_bytes);
         let added = self
             .session
             .add_torrent(
@@ -152,13 +182,26 @@ impl Engine {
                 }),
             )
             .await
-            .context("starting the torrent")?;
-        let handle = added.into_handle().context("the torrent was not started")?;
-
-        if let Err(e) = self.wait_for_first_peer(&handle, chosen).await {
-            self.remove_torrent(info_hash, &output_dir).await;
-            return Err(e);
-        }
+            .context("starting the torrent");
+        let handle = added.and_then(|a| a.into_handle().context("the torrent was not started"));
+        let ready = match handle {
+            Ok(handle) => self
+                .wait_for_first_peer(&handle, chosen, from_cache)
+                .await
+                .map(|()| handle),
+            Err(e) => Err(e.into()),
+        };
+        let handle = match ready {
+            Ok(handle) => handle,
+            Err(e) => {
+                if from_cache {
+                    self.leave_cached(info_hash).await;
+                } else {
+                    self.forget(info_hash).await;
+                }
+                return Err(e);
+            }
+        };
         tracing::info!(%info_hash, elapsed = ?started.elapsed(), file = %files[chosen].path, "stream ready");
         let stream = Arc::new(Stream {
             handle,
@@ -167,6 +210,7 @@ impl Engine {
             default_file: chosen,
             output_dir,
             activity: Activity::new(),
+            failure: Default::default(),
         });
         let info = stream.describe(info_hash, chosen);
         self.streams.lock().unwrap().insert(info_hash, stream);
@@ -201,24 +245,47 @@ impl Engine {
         }
     }
 
-    /// Waits until a peer is connected or the file is complete, for `no_seeds_timeout`.
-    async fn wait_for_first_peer(&self, handle: &Handle, file: usize) -> Result<(), EngineError> {
+    /// A cached torrent whose preparation failed leaves the session; its data and
+    /// metadata stay in the cache.
+    async fn leave_cached(&self, info_hash: InfoHash) {
+        if let Err(e) = self
+            .session
+            .delete(super::torrent_id(info_hash), false)
+            .await
+        {
+            tracing::debug!(%info_hash, "removing torrent from the session: {e:#}");
+        }
+    }
+
+    /// Waits for librqbit's check of what is on disk (only verified pieces count), then
+    /// until a peer is connected or the file is complete (or, for a torrent from the
+    /// cache, holds verified bytes of the file), for `no_seeds_timeout`.
+    async fn wait_for_first_peer(
+        &self,
+        handle: &Handle,
+        file: usize,
+        from_cache: bool,
+    ) -> Result<(), EngineError> {
+        handle
+            .wait_until_initialized()
+            .await
+            .context("checking the data on disk")?;
         let deadline = Instant::now() + self.config.no_seeds_timeout;
         loop {
             let stats = handle.stats();
             if let Some(error) = stats.error {
                 return Err(anyhow::anyhow!(error).context("the torrent failed").into());
             }
-            let file_done = stats.file_progress.get(file).is_some_and(|&have| {
-                handle
-                    .with_metadata(|m| m.file_infos[file].len == have)
-                    .unwrap_or(false)
-            });
+            let have = stats.file_progress.get(file).copied().unwrap_or(0);
+            let file_done = handle
+                .with_metadata(|m| m.file_infos[file].len == have)
+                .unwrap_or(false);
             let live = stats
                 .live
                 .as_ref()
                 .map_or(0, |l| l.snapshot.peer_stats.live);
-            if live > 0 || file_done {
+            // From the cache, what is verified on disk plays with no peer at all.
+            if live > 0 || file_done || (from_cache && have > 0) {
                 return Ok(());
             }
             if Instant::now() >= deadline {

@@ -1,13 +1,14 @@
 //! A prepared stream: the torrent's handle and files, what it answers ([`StreamInfo`]),
-//! and its [`Activity`], which idle cleanup reads.
+//! its [`Activity`], which idle cleanup reads, and its [`Failure`], which readers watch.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use librqbit::ManagedTorrent;
+use librqbit::{ManagedTorrent, ManagedTorrentState};
 use serde::Serialize;
+use tokio_util::sync::CancellationToken;
 
 use crate::{EngineError, InfoHash, TorrentFile};
 
@@ -38,9 +39,11 @@ pub(crate) struct Stream {
     pub(super) files: Vec<TorrentFile>,
     /// The file played when no index is given: the one chosen when it was prepared.
     pub(super) default_file: usize,
-    /// `downloads/<info hash>/`, deleted with the stream.
+    /// `downloads/<info hash>/`: kept in the cache when the stream goes idle, deleted
+    /// when it is stopped.
     pub(super) output_dir: PathBuf,
     pub(crate) activity: Activity,
+    pub(crate) failure: Failure,
 }
 
 impl Stream {
@@ -56,6 +59,22 @@ impl Stream {
             is_default_file: index == self.default_file,
             files: self.files.clone(),
         }
+    }
+
+    /// Why the torrent failed, if it did: librqbit stops a torrent whose data cannot be
+    /// written (a full disk) and wakes none of its readers, so whoever looks (status,
+    /// a reader, the reaper) records it here, and waiting readers are woken with it.
+    pub(crate) fn check_failure(&self) -> Option<String> {
+        if let Some(m) = self.failure.message() {
+            return Some(m.to_owned());
+        }
+        let failed = self.handle.with_state(|s| match s {
+            ManagedTorrentState::Error(e) => Some(describe_failure(e)),
+            _ => None,
+        })?;
+        tracing::warn!(name = %self.name, "stream failed: {failed}");
+        self.failure.set(failed);
+        self.failure.message().map(str::to_owned)
     }
 
     /// The file at `index`, or the default file.
@@ -105,5 +124,68 @@ impl Activity {
     pub(super) fn idle_for(&self) -> Option<Duration> {
         let readers = self.readers.load(Ordering::SeqCst);
         (readers == 0).then(|| self.last.lock().unwrap().elapsed())
+    }
+}
+
+/// What a failed torrent's error means, in words a person reads: a full disk says so.
+pub(crate) fn describe_failure(e: &anyhow::Error) -> String {
+    let disk_full = e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::StorageFull)
+    }) || format!("{e:#}").contains("No space left on device");
+    if disk_full {
+        format!("disk full: no space left in the data folder to write the download ({e:#})")
+    } else {
+        format!("the download failed: {e:#}")
+    }
+}
+
+/// A stream's failure, set once; readers wait on `token` alongside their piece.
+#[derive(Default)]
+pub(crate) struct Failure {
+    message: OnceLock<String>,
+    token: CancellationToken,
+}
+
+impl Failure {
+    pub(crate) fn set(&self, message: String) {
+        if self.message.set(message).is_ok() {
+            self.token.cancel();
+        }
+    }
+
+    pub(crate) fn message(&self) -> Option<&str> {
+        self.message.get().map(String::as_str)
+    }
+
+    pub(crate) fn token(&self) -> CancellationToken {
+        self.token.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_named() {
+        let io = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        let e = anyhow::Error::from(io).context("writing chunk");
+        let m = describe_failure(&e);
+        assert!(m.starts_with("disk full: "), "{m}");
+        let m = describe_failure(&anyhow::anyhow!("peer sent garbage"));
+        assert_eq!(m, "the download failed: peer sent garbage");
+    }
+
+    #[test]
+    fn a_failure_is_set_once_and_wakes_waiters() {
+        let f = Failure::default();
+        let token = f.token();
+        assert!(f.message().is_none() && !token.is_cancelled());
+        f.set("disk full: first".into());
+        f.set("second".into());
+        assert_eq!(f.message(), Some("disk full: first"));
+        assert!(token.is_cancelled());
     }
 }

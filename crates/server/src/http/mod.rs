@@ -98,6 +98,7 @@ pub fn router(state: AppState) -> Router {
             post(prepare_stream).layer(DefaultBodyLimit::max(16 << 20)),
         )
         .route("/streams", get(list_streams))
+        .route("/cache", get(cache_info).delete(clear_cache))
         .route(
             "/stream/{hash}",
             get(media::default_file).delete(stop_stream),
@@ -204,6 +205,14 @@ async fn stream_status(
 
 async fn stop_stream(State(s): State<AppState>, ApiPath(hash): ApiPath<String>) -> Response {
     json(s.api.stop_stream(&hash).await)
+}
+
+async fn cache_info(State(s): State<AppState>) -> Response {
+    Json(s.api.cache_info().await).into_response()
+}
+
+async fn clear_cache(State(s): State<AppState>) -> Response {
+    Json(s.api.clear_cache().await).into_response()
 }
 
 #[cfg(test)]

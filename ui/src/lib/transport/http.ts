@@ -1,5 +1,7 @@
 import { ApiError, isApiErrorBody } from '../errors';
 import type {
+  CacheCleared,
+  CacheInfo,
   Health,
   Provider,
   ProviderList,
@@ -135,5 +137,13 @@ export class HttpTransport implements Transport {
   testProvider(provider: Provider): Promise<ProviderTestResult> {
     const body: ProviderTest = { provider };
     return this.request('POST', '/api/providers/test', body);
+  }
+
+  cacheInfo(): Promise<CacheInfo> {
+    return this.request('GET', '/api/cache');
+  }
+
+  clearCache(): Promise<CacheCleared> {
+    return this.request('DELETE', '/api/cache');
   }
 }

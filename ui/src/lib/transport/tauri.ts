@@ -1,6 +1,8 @@
 import { invoke as tauriInvoke } from '@tauri-apps/api/core';
 import { toApiError } from '../errors';
 import type {
+  CacheCleared,
+  CacheInfo,
   Command,
   Health,
   Player,
@@ -36,6 +38,8 @@ interface Answers extends Record<Command, unknown> {
   list_providers: ProviderList;
   save_providers: ProviderList;
   test_provider: ProviderTestResult;
+  cache_info: CacheInfo;
+  clear_cache: CacheCleared;
 }
 
 /** Drop keys whose value is undefined, so Rust `Option`s see "absent". */
@@ -105,5 +109,13 @@ export class TauriTransport implements Transport {
 
   testProvider(provider: Provider): Promise<ProviderTestResult> {
     return this.call('test_provider', { provider });
+  }
+
+  cacheInfo(): Promise<CacheInfo> {
+    return this.call('cache_info');
+  }
+
+  clearCache(): Promise<CacheCleared> {
+    return this.call('clear_cache');
   }
 }

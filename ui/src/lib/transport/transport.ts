@@ -1,4 +1,6 @@
 import type {
+  CacheCleared,
+  CacheInfo,
   Health,
   Player,
   Provider,
@@ -34,4 +36,9 @@ export interface Transport {
   /** Saves the whole list; resolves to the list as the backend now has it (keys never included). */
   saveProviders(providers: Provider[]): Promise<Provider[]>;
   testProvider(provider: Provider): Promise<ProviderTestResult>;
+
+  /** What the cache of played torrents holds, and its cap. */
+  cacheInfo(): Promise<CacheInfo>;
+  /** Deletes every cached torrent that is not streaming now. */
+  clearCache(): Promise<CacheCleared>;
 }

@@ -93,7 +93,9 @@ impl ApiError {
 impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> ApiError {
         let code = match &e {
-            EngineError::InvalidRequest(_) => ErrorCode::InvalidRequest,
+            EngineError::InvalidRequest(_) | EngineError::InvalidTorrent(_) => {
+                ErrorCode::InvalidRequest
+            }
             EngineError::MetadataTimeout(_) => ErrorCode::MetadataTimeout,
             EngineError::NoVideoFile { .. } => ErrorCode::NoVideoFile,
             EngineError::NoSeeds(_) => ErrorCode::NoSeeds,

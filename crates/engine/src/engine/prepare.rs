@@ -13,6 +13,7 @@ use librqbit::{AddTorrent, AddTorrentOptions, AddTorrentResponse, ListOnlyRespon
 
 use super::Engine;
 use super::stream::{Activity, Handle, Stream, StreamInfo, out_of_range};
+use crate::metainfo_check::check_torrent;
 use crate::status::StreamState;
 use crate::{EngineError, InfoHash, Source, TorrentFile, media};
 
@@ -105,6 +106,13 @@ impl Engine {
         set_phase(StreamState::FetchingMetadata);
         let started = Instant::now();
         let listed = self.fetch_metadata(&source).await?;
+        if !matches!(source, Source::Torrent(_)) {
+            // A .torrent file was checked before librqbit saw it; peers' metadata is
+            // checked now, before the torrent is added for download.
+            check_torrent(&listed.torrent_bytes).map_err(|e| {
+                EngineError::InvalidTorrent(format!("invalid torrent metadata from peers: {e}"))
+            })?;
+        }
         tracing::info!(%info_hash, elapsed = ?started.elapsed(), "metadata ready");
 
         let files: Vec<TorrentFile> = listed
@@ -232,6 +240,9 @@ impl Engine {
     }
 }
 
+/// How librqbit (patch 5) says that the metadata peers sent cannot be used.
+const INVALID_METADATA_FROM_PEERS: &str = "invalid torrent metadata";
+
 /// What librqbit's refusal to fetch metadata means. librqbit says it only in words, so
 /// its messages are matched; the engine's tests on a real swarm check they still are.
 fn metadata_error(e: anyhow::Error, source: &Source) -> EngineError {
@@ -244,8 +255,12 @@ fn metadata_error(e: anyhow::Error, source: &Source) -> EngineError {
     } else if message.contains("no way to discover torrent metainfo") {
         // Every peer known was asked and none had it (with the DHT on, this is rare).
         EngineError::MetadataTimeout("none of the peers found has it".into())
+    } else if message.contains(INVALID_METADATA_FROM_PEERS) {
+        // librqbit refused metadata whose hash matched (patch 5 in PATCHES.md): every
+        // peer would send the same bytes, so the torrent itself is unusable.
+        EngineError::InvalidTorrent(format!("invalid torrent metadata from peers: {message}"))
     } else if matches!(source, Source::Torrent(_)) {
-        EngineError::InvalidRequest(format!("invalid .torrent file: {message}"))
+        EngineError::InvalidTorrent(format!("invalid .torrent file: {message}"))
     } else {
         e.context("fetching metadata").into()
     }
@@ -272,7 +287,11 @@ mod tests {
         }
         assert!(matches!(
             metadata_error(err("bencode: unexpected end"), &torrent),
-            EngineError::InvalidRequest(m) if m.contains("unexpected end")
+            EngineError::InvalidTorrent(m) if m.contains("unexpected end")
+        ));
+        assert!(matches!(
+            metadata_error(err("invalid torrent metadata: its piece length is 0"), &magnet),
+            EngineError::InvalidTorrent(m) if m.contains("piece length is 0")
         ));
         assert!(matches!(
             metadata_error(err("disk full"), &magnet),

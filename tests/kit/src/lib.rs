@@ -5,6 +5,7 @@
 //! - [`search`]: the search upstreams, one HTTP server speaking the Internet Archive's,
 //!   Torznab's and Stremio add-ons' protocols, with broken variants.
 //! - [`SilentPeer`]: a peer that accepts connections and never answers.
+//! - [`MetadataPeer`]: a peer that serves crafted metadata (BEP 9) for a magnet.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -15,9 +16,11 @@
 //! # Ok(()) }
 //! ```
 
+mod metadata_peer;
 pub mod search;
 mod silent_peer;
 pub mod swarm;
 
+pub use metadata_peer::MetadataPeer;
 pub use silent_peer::SilentPeer;
 pub use swarm::{Seeder, SeederOptions};

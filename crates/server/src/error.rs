@@ -40,6 +40,8 @@ pub enum ErrorCode {
     PlayerFailed,
     /// The clipboard could not be written (desktop app). 500.
     ClipboardFailed,
+    /// A request body larger than the endpoint accepts. 413.
+    PayloadTooLarge,
 }
 
 impl ErrorCode {
@@ -59,6 +61,7 @@ impl ErrorCode {
             ErrorCode::SettingsFailed => 500,
             ErrorCode::PlayerFailed => 500,
             ErrorCode::ClipboardFailed => 500,
+            ErrorCode::PayloadTooLarge => 413,
         }
     }
 }

@@ -240,8 +240,20 @@ impl Engine {
     }
 }
 
-/// How librqbit (patch 5) says that the metadata peers sent cannot be used.
-const INVALID_METADATA_FROM_PEERS: &str = "invalid torrent metadata";
+/// How librqbit says that metadata (from peers, or a .torrent) cannot be used: patch 5's
+/// refusal of a zero piece length, and `librqbit-core`'s `validate` errors.
+const INVALID_METADATA: [&str; 10] = [
+    "invalid torrent metadata",
+    "path traversal detected",
+    "suspicious separator in filename",
+    "torrent has a file with no name",
+    "empty filename in torrent",
+    "duplicate filenames in torrent",
+    "no files in torrent",
+    "torrent with 0 length is useless",
+    "both in single and multi-file mode",
+    "multi-file torrent to have at least one file",
+];
 
 /// What librqbit's refusal to fetch metadata means. librqbit says it only in words, so
 /// its messages are matched; the engine's tests on a real swarm check they still are.
@@ -255,12 +267,12 @@ fn metadata_error(e: anyhow::Error, source: &Source) -> EngineError {
     } else if message.contains("no way to discover torrent metainfo") {
         // Every peer known was asked and none had it (with the DHT on, this is rare).
         EngineError::MetadataTimeout("none of the peers found has it".into())
-    } else if message.contains(INVALID_METADATA_FROM_PEERS) {
-        // librqbit refused metadata whose hash matched (patch 5 in PATCHES.md): every
-        // peer would send the same bytes, so the torrent itself is unusable.
-        EngineError::InvalidTorrent(format!("invalid torrent metadata from peers: {message}"))
     } else if matches!(source, Source::Torrent(_)) {
         EngineError::InvalidTorrent(format!("invalid .torrent file: {message}"))
+    } else if INVALID_METADATA.iter().any(|m| message.contains(m)) {
+        // librqbit refused metadata whose hash matched: every peer would send the same
+        // bytes, so the torrent itself is unusable.
+        EngineError::InvalidTorrent(format!("invalid torrent metadata from peers: {message}"))
     } else {
         e.context("fetching metadata").into()
     }
@@ -290,8 +302,12 @@ mod tests {
             EngineError::InvalidTorrent(m) if m.contains("unexpected end")
         ));
         assert!(matches!(
-            metadata_error(err("invalid torrent metadata: its piece length is 0"), &magnet),
+            metadata_error(err("invalid torrent metadata: piece length is 0"), &magnet),
             EngineError::InvalidTorrent(m) if m.contains("piece length is 0")
+        ));
+        assert!(matches!(
+            metadata_error(err("path traversal detected, \"..\" in filename"), &magnet),
+            EngineError::InvalidTorrent(m) if m.starts_with("invalid torrent metadata from peers")
         ));
         assert!(matches!(
             metadata_error(err("disk full"), &magnet),

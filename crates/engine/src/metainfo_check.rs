@@ -312,6 +312,44 @@ mod tests {
         fuzz_check_torrent(bytes);
     }
 
+    /// The checked-in corpus of the fuzz target (regressions included), then random
+    /// mutations of it: what the short CI version of `scripts/fuzz.sh` runs.
+    #[test]
+    fn fuzz_corpus_and_mutations() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/metainfo");
+        let corpus: Vec<Vec<u8>> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+            .collect();
+        assert!(corpus.len() >= 5, "no corpus in {}", dir.display());
+        let accepted = corpus.iter().filter(|t| check_torrent(t).is_ok()).count();
+        assert!(accepted >= 3, "the corpus holds valid torrents");
+        let mut seed = 0x9e3779b97f4a7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for t in &corpus {
+            fuzz_check_torrent(t);
+            for _ in 0..500 {
+                let mut m = t.clone();
+                for _ in 0..1 + next() % 4 {
+                    let at = next() as usize % m.len().max(1);
+                    match next() % 4 {
+                        0 if !m.is_empty() => m[at] = next() as u8,
+                        1 if !m.is_empty() => m[at] = b"0123456789:eil-"[next() as usize % 15],
+                        2 => m.insert(at.min(m.len()), next() as u8),
+                        _ => m.truncate(at),
+                    }
+                }
+                fuzz_check_torrent(&m);
+            }
+        }
+    }
+
     #[test]
     fn valid_torrents_pass_as_librqbit_reads_them() {
         let t = single(100_000, 16384, 7, b"movie.mp4");

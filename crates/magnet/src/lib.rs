@@ -13,6 +13,11 @@
 pub mod info_hash;
 pub mod magnet;
 
+pub use info_hash::{InfoHash, InvalidInfoHash};
+pub use magnet::{
+    InvalidMagnet, MAX_LINK_LEN, MAX_NAME_LEN, MAX_PEERS, MAX_TRACKER_LEN, MAX_TRACKERS, Magnet,
+};
+
 /// The fuzz target `magnet` (in `fuzz/`), and the corpus test that runs it on stable
 /// Rust: any text parses or is refused without panicking; a parsed link is within the
 /// bounds, and its printed form parses back to the same `Magnet`. A text that is an info
@@ -75,8 +80,3 @@ mod fuzz_tests {
         }
     }
 }
-
-pub use info_hash::{InfoHash, InvalidInfoHash};
-pub use magnet::{
-    InvalidMagnet, MAX_LINK_LEN, MAX_NAME_LEN, MAX_PEERS, MAX_TRACKER_LEN, MAX_TRACKERS, Magnet,
-};

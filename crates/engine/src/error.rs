@@ -7,6 +7,10 @@ pub enum EngineError {
     /// The request itself is wrong: a malformed link, hash or file index.
     #[error("{0}")]
     InvalidRequest(String),
+    /// The torrent's metadata is unusable (a .torrent file from the request, or what peers
+    /// sent for a magnet): see [`crate::metainfo_check`].
+    #[error("{0}")]
+    InvalidTorrent(String),
     /// Metadata could not be fetched: not in time, or every peer known was asked.
     #[error("could not fetch the torrent's metadata: {0}")]
     MetadataTimeout(String),

@@ -23,6 +23,8 @@
 //!     failed torrents and holds the cache to its cap.
 //! - [`reader`]: [`StreamReader`], one reader on one file, holding a reader slot.
 //! - [`source`]: what a stream comes from: [`Magnet`] links, bare [`InfoHash`]es, .torrent files.
+//! - [`metainfo_check`]: the check every torrent's metadata passes before librqbit
+//!   uses it (piece length, piece hashes, file names, sizes, nesting).
 //! - [`media`]: [`TorrentFile`], which files are video, which one plays by default, MIME types.
 //! - [`status`]: [`StreamStatus`], what is on disk and how the download goes.
 //! - [`config`]: the [`EngineConfig`].
@@ -36,6 +38,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod media;
+pub mod metainfo_check;
 pub mod reader;
 pub mod source;
 pub mod status;

@@ -6,6 +6,7 @@
 use bytes::Bytes;
 
 use crate::error::EngineError;
+use crate::metainfo_check::check_torrent;
 use crate::{InfoHash, Magnet};
 
 /// Where a stream comes from.
@@ -28,14 +29,15 @@ impl Source {
         Ok(Source::Magnet(Magnet::parse(text)?))
     }
 
-    /// The info hash, reading it out of a .torrent file when need be.
+    /// The info hash, reading it out of a .torrent file when need be. A .torrent file is
+    /// checked here, before librqbit sees it ([`crate::metainfo_check`]).
     pub fn info_hash(&self) -> Result<InfoHash, EngineError> {
         match self {
             Source::Magnet(m) => Ok(m.info_hash()),
             Source::InfoHash(h) => Ok(*h),
-            Source::Torrent(bytes) => librqbit::torrent_from_bytes(bytes)
-                .map(|t| from_id20(t.info_hash))
-                .map_err(|e| EngineError::InvalidRequest(format!("invalid .torrent file: {e}"))),
+            Source::Torrent(bytes) => check_torrent(bytes)
+                .map(|t| t.info_hash)
+                .map_err(|e| EngineError::InvalidTorrent(format!("invalid .torrent file: {e}"))),
         }
     }
 }
@@ -100,9 +102,9 @@ mod tests {
     }
 
     #[test]
-    fn a_torrent_file_that_is_not_one_is_an_invalid_request() {
+    fn a_torrent_file_that_is_not_one_is_an_invalid_torrent() {
         match Source::Torrent(Bytes::from_static(b"d4:infoe")).info_hash() {
-            Err(EngineError::InvalidRequest(m)) => {
+            Err(EngineError::InvalidTorrent(m)) => {
                 assert!(m.starts_with("invalid .torrent file"), "{m}")
             }
             other => panic!("{other:?}"),

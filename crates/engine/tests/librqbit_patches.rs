@@ -402,3 +402,70 @@ async fn seek_past_queued_requests(old_reader: OldReader) -> anyhow::Result<()> 
     session.stop().await;
     Ok(())
 }
+
+/// An info dictionary of one file of `len` bytes in pieces of `piece_length`, with
+/// `hashes` piece hashes.
+fn crafted_info(len: u64, piece_length: u64, hashes: usize) -> Vec<u8> {
+    let mut info = format!(
+        "d6:lengthi{len}e4:name9:movie.mp412:piece lengthi{piece_length}e6:pieces{}:",
+        20 * hashes
+    )
+    .into_bytes();
+    info.extend(std::iter::repeat_n(0xab, 20 * hashes));
+    info.push(b'e');
+    info
+}
+
+/// Patch "refuse metadata whose piece length is 0": peers send metadata for a magnet
+/// whose info hash matches it and whose piece length is 0. librqbit answers an error;
+/// on 9.1.0 `validate` divides by zero and the task panics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_with_piece_length_zero_from_a_peer_is_an_error_not_a_panic() -> anyhow::Result<()>
+{
+    use cinemahalal_testkit::MetadataPeer;
+    let dir = tempfile::tempdir()?;
+    let session = isolated_session(dir.path(), 8).await?;
+    let list = |peer: &MetadataPeer| {
+        let (session, magnet, addr) = (session.clone(), peer.magnet(), peer.addr);
+        // Spawned, so that a panic shows as a JoinError rather than ending the test.
+        let add = tokio::spawn(async move {
+            let opts = AddTorrentOptions {
+                list_only: true,
+                initial_peers: Some(vec![addr]),
+                ..Default::default()
+            };
+            session
+                .add_torrent(AddTorrent::from_url(magnet), Some(opts))
+                .await
+        });
+        timeout(Duration::from_secs(20), add)
+    };
+
+    // The fake peer serves well-formed metadata: librqbit lists it.
+    let good = MetadataPeer::start(crafted_info(40_000, 16384, 3)).await?;
+    match list(&good).await?? {
+        Ok(librqbit::AddTorrentResponse::ListOnly(listed)) => {
+            assert_eq!(listed.info.lengths().total_pieces(), 3)
+        }
+        Ok(_) => anyhow::bail!("not a list-only answer"),
+        Err(e) => anyhow::bail!("well-formed metadata refused: {e:#}"),
+    }
+
+    let zero = MetadataPeer::start(crafted_info(40_000, 0, 1)).await?;
+    let answer = list(&zero)
+        .await?
+        .map_err(|e| anyhow::anyhow!("librqbit panicked on piece length 0: {e}"))?;
+    let err = answer
+        .err()
+        .context("metadata with piece length 0 was accepted")?;
+    assert!(
+        format!("{err:#}").contains("invalid torrent metadata: piece length is 0"),
+        "{err:#}"
+    );
+    // The session goes on: the good torrent is listed again.
+    assert!(matches!(
+        list(&good).await??,
+        Ok(librqbit::AddTorrentResponse::ListOnly(_))
+    ));
+    Ok(())
+}

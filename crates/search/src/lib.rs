@@ -39,6 +39,8 @@
 
 pub mod config;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 pub mod provider;
 mod providers;

@@ -50,6 +50,8 @@ pub enum ErrorCode {
     InternalError,
     /// As many streams as `--max-streams` are playing or being prepared. 503.
     TooManyStreams,
+    /// A request body larger than the endpoint accepts. 413.
+    PayloadTooLarge,
 }
 
 impl ErrorCode {
@@ -74,6 +76,7 @@ impl ErrorCode {
             ErrorCode::OriginNotAllowed => 403,
             ErrorCode::InternalError => 500,
             ErrorCode::TooManyStreams => 503,
+            ErrorCode::PayloadTooLarge => 413,
         }
     }
 }
@@ -108,7 +111,9 @@ impl ApiError {
 impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> ApiError {
         let code = match &e {
-            EngineError::InvalidRequest(_) => ErrorCode::InvalidRequest,
+            EngineError::InvalidRequest(_) | EngineError::InvalidTorrent(_) => {
+                ErrorCode::InvalidRequest
+            }
             EngineError::MetadataTimeout(_) => ErrorCode::MetadataTimeout,
             EngineError::NoVideoFile { .. } => ErrorCode::NoVideoFile,
             EngineError::NoSeeds(_) => ErrorCode::NoSeeds,

@@ -63,6 +63,29 @@ impl RangeRequest {
     }
 }
 
+/// The fuzz target `range` (in `fuzz/`), and the corpus test that runs it on stable
+/// Rust. The input is `<file length>\n<Range header>` (a length that is not a number is
+/// 1000). A partial answer lies within the file, and its `bytes=start-end` reads back
+/// as itself.
+#[doc(hidden)]
+pub fn fuzz_range(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let (len, header) = match text.split_once('\n') {
+        Some((len, header)) => (len.trim().parse().unwrap_or(1000), header),
+        None => (1000, text.as_ref()),
+    };
+    let got = RangeRequest::parse(Some(header), len);
+    assert_eq!(got, RangeRequest::parse(Some(header), len), "deterministic");
+    match got {
+        RangeRequest::Partial { start, end } => {
+            assert!(start <= end && end < len, "{header:?} on {len}: {got:?}");
+            let again = RangeRequest::parse(Some(&format!("bytes={start}-{end}")), len);
+            assert_eq!(again, got, "{header:?} on {len}");
+        }
+        RangeRequest::Unsatisfiable | RangeRequest::Full => {}
+    }
+}
+
 /// A non-empty run of ASCII digits as a number; `None` for anything else (or overflow).
 fn digits(s: &str) -> Option<u64> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
@@ -138,8 +161,30 @@ mod tests {
         assert_eq!(RangeRequest::parse(None, 100), Full);
     }
 
+    #[test]
+    fn fuzz_corpus() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/range");
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            super::fuzz_range(&bytes);
+            n += 1;
+        }
+        assert!(n > 0, "no corpus in {}", dir.display());
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(4000))]
+        #[test]
+        fn fuzz_target_on_random_input(data in proptest::collection::vec(any::<u8>(), 0..64)) {
+            super::fuzz_range(&data);
+        }
+
+        #[test]
+        fn fuzz_target_on_range_like_input(len in 0u64..u64::MAX, h in "(bytes|BYTES| bytes)?=? ?[0-9]{0,21}-?[0-9]{0,21}(,[0-9]{0,3}-[0-9]{0,3})?") {
+            super::fuzz_range(format!("{len}\n{h}").as_bytes());
+        }
+
         #[test]
         fn fuzz_any_header_is_safe(h in "\\PC{0,40}", len in 0u64..1_000_000) {
             if let Partial { start, end } = RangeRequest::parse(Some(&h), len) {

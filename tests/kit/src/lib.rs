@@ -7,6 +7,7 @@
 //! - [`SilentPeer`]: a peer that accepts connections and never answers.
 //! - [`soak`]: the soak test (the `cinemahalal-soak` binary): a real server on a local
 //!   swarm under concurrent range requests, every byte checked, RSS sampled.
+//! - [`MetadataPeer`]: a peer that serves crafted metadata (BEP 9) for a magnet.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -17,10 +18,12 @@
 //! # Ok(()) }
 //! ```
 
+mod metadata_peer;
 pub mod search;
 mod silent_peer;
 pub mod soak;
 pub mod swarm;
 
+pub use metadata_peer::MetadataPeer;
 pub use silent_peer::SilentPeer;
 pub use swarm::{Seeder, SeederOptions};

@@ -60,7 +60,7 @@ use librqbit_core::{
     magnet::Magnet,
     peer_id::generate_azereus_style,
     spawn_utils::spawn_with_cancel,
-    torrent_metainfo::{TorrentMetaV1Owned, ValidatedTorrentMetaV1Info},
+    torrent_metainfo::{TorrentMetaV1Info, TorrentMetaV1Owned, ValidatedTorrentMetaV1Info},
 };
 use librqbit_lsd::{LocalServiceDiscovery, LocalServiceDiscoveryOptions};
 use librqbit_utp::BindDevice;
@@ -79,6 +79,18 @@ pub type TorrentId = usize;
 struct ParsedTorrentFile {
     meta: TorrentMetaV1Owned,
     torrent_bytes: Bytes,
+}
+
+/// Validates torrent metadata, from a .torrent file or from peers. `validate` computes
+/// `Lengths`, whose constructor divides by the piece length: a piece length of 0 would
+/// panic there, so it is refused first.
+fn validate_info<BufType: AsRef<[u8]>>(
+    info: TorrentMetaV1Info<BufType>,
+) -> anyhow::Result<ValidatedTorrentMetaV1Info<BufType>> {
+    if info.piece_length == 0 {
+        bail!("invalid torrent metadata: piece length is 0");
+    }
+    Ok(info.validate()?)
 }
 
 fn torrent_from_bytes(bytes: Bytes) -> anyhow::Result<ParsedTorrentFile> {
@@ -1166,7 +1178,7 @@ impl Session {
                     InternalAddResult {
                         info_hash: torrent.meta.info_hash,
                         metadata: Some(TorrentMetadata::new(
-                            torrent.meta.info.data.validate()?,
+                            validate_info(torrent.meta.info.data)?,
                             torrent.torrent_bytes,
                             torrent.meta.info.raw_bytes.0,
                         )?),
@@ -1671,7 +1683,7 @@ impl Session {
                 seen,
             } => {
                 trace!(?info, "received result from DHT");
-                let info = info.validate()?;
+                let info = validate_info(info)?;
                 Ok(ResolveMagnetResult {
                     metadata: TorrentMetadata::new(
                         info,

@@ -6,7 +6,7 @@
  * The stable error codes of the API. The first six come from the original spec. Each
  * names what failed, so the UI can say so: a code is never reused for another failure.
  */
-export type ErrorCode = "METADATA_TIMEOUT" | "NO_VIDEO_FILE" | "NO_SEEDS" | "STREAM_FAILED" | "SEARCH_FAILED" | "INVALID_REQUEST" | "STREAM_NOT_FOUND" | "TOO_MANY_READERS" | "RANGE_NOT_SATISFIABLE" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SETTINGS_FAILED" | "PLAYER_FAILED" | "CLIPBOARD_FAILED" | "HOST_NOT_ALLOWED" | "UNAUTHORIZED" | "ORIGIN_NOT_ALLOWED" | "INTERNAL_ERROR" | "TOO_MANY_STREAMS";
+export type ErrorCode = "METADATA_TIMEOUT" | "NO_VIDEO_FILE" | "NO_SEEDS" | "STREAM_FAILED" | "SEARCH_FAILED" | "INVALID_REQUEST" | "STREAM_NOT_FOUND" | "TOO_MANY_READERS" | "RANGE_NOT_SATISFIABLE" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SETTINGS_FAILED" | "PLAYER_FAILED" | "CLIPBOARD_FAILED" | "HOST_NOT_ALLOWED" | "UNAUTHORIZED" | "ORIGIN_NOT_ALLOWED" | "INTERNAL_ERROR" | "TOO_MANY_STREAMS" | "PAYLOAD_TOO_LARGE";
 
 /**
  * Every failed operation's answer, over HTTP (with [`ErrorCode::http_status`]) and from

@@ -51,6 +51,8 @@ const SENTENCES: Record<ErrorCode | UiErrorCode, string> = {
     'The engine only takes orders from its own pages. Open CinemaHalal at the address the server printed, not through another site.',
   INTERNAL_ERROR:
     'The engine hit a bug while answering. Try again; the rest of CinemaHalal keeps working. If it keeps happening, restart CinemaHalal.',
+  PAYLOAD_TOO_LARGE:
+    'That is too large to send to the engine. A .torrent file must be under 16 MiB; choose another file or paste its magnet link instead.',
   NETWORK:
     'CinemaHalal could not reach its engine. Make sure the app (or the server) is still running, then try again.',
   PLAYBACK_UNSUPPORTED:

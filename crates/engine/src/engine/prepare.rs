@@ -13,6 +13,7 @@ use librqbit::{AddTorrent, AddTorrentOptions, AddTorrentResponse, ListOnlyRespon
 
 use super::Engine;
 use super::stream::{Activity, Handle, Stream, StreamInfo, out_of_range};
+use crate::metainfo_check::check_torrent;
 use crate::status::StreamState;
 use crate::{EngineError, InfoHash, Source, TorrentFile, media};
 
@@ -132,7 +133,19 @@ impl Engine {
         let from_cache = cached.is_some();
         let listed = match cached {
             Some(listed) => listed,
-            None => self.fetch_metadata(&source).await?,
+            None => {
+                let listed = self.fetch_metadata(&source).await?;
+                if !matches!(source, Source::Torrent(_)) {
+                    // A .torrent file was checked before librqbit saw it; peers' metadata
+                    // is checked now, before the torrent is added for download.
+                    check_torrent(&listed.torrent_bytes).map_err(|e| {
+                        EngineError::InvalidTorrent(format!(
+                            "invalid torrent metadata from peers: {e}"
+                        ))
+                    })?;
+                }
+                listed
+            }
         };
         tracing::info!(%info_hash, elapsed = ?started.elapsed(), from_cache, "metadata ready");
 
@@ -299,6 +312,21 @@ impl Engine {
     }
 }
 
+/// How librqbit says that metadata (from peers, or a .torrent) cannot be used: patch 5's
+/// refusal of a zero piece length, and `librqbit-core`'s `validate` errors.
+const INVALID_METADATA: [&str; 10] = [
+    "invalid torrent metadata",
+    "path traversal detected",
+    "suspicious separator in filename",
+    "torrent has a file with no name",
+    "empty filename in torrent",
+    "duplicate filenames in torrent",
+    "no files in torrent",
+    "torrent with 0 length is useless",
+    "both in single and multi-file mode",
+    "multi-file torrent to have at least one file",
+];
+
 /// What librqbit's refusal to fetch metadata means. librqbit says it only in words, so
 /// its messages are matched; the engine's tests on a real swarm check they still are.
 fn metadata_error(e: anyhow::Error, source: &Source) -> EngineError {
@@ -312,7 +340,11 @@ fn metadata_error(e: anyhow::Error, source: &Source) -> EngineError {
         // Every peer known was asked and none had it (with the DHT on, this is rare).
         EngineError::MetadataTimeout("none of the peers found has it".into())
     } else if matches!(source, Source::Torrent(_)) {
-        EngineError::InvalidRequest(format!("invalid .torrent file: {message}"))
+        EngineError::InvalidTorrent(format!("invalid .torrent file: {message}"))
+    } else if INVALID_METADATA.iter().any(|m| message.contains(m)) {
+        // librqbit refused metadata whose hash matched: every peer would send the same
+        // bytes, so the torrent itself is unusable.
+        EngineError::InvalidTorrent(format!("invalid torrent metadata from peers: {message}"))
     } else {
         e.context("fetching metadata").into()
     }
@@ -339,7 +371,15 @@ mod tests {
         }
         assert!(matches!(
             metadata_error(err("bencode: unexpected end"), &torrent),
-            EngineError::InvalidRequest(m) if m.contains("unexpected end")
+            EngineError::InvalidTorrent(m) if m.contains("unexpected end")
+        ));
+        assert!(matches!(
+            metadata_error(err("invalid torrent metadata: piece length is 0"), &magnet),
+            EngineError::InvalidTorrent(m) if m.contains("piece length is 0")
+        ));
+        assert!(matches!(
+            metadata_error(err("path traversal detected, \"..\" in filename"), &magnet),
+            EngineError::InvalidTorrent(m) if m.starts_with("invalid torrent metadata from peers")
         ));
         assert!(matches!(
             metadata_error(err("disk full"), &magnet),

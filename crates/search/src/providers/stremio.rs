@@ -65,19 +65,30 @@ impl Stremio {
                 e
             }
         })?;
-        let results: Vec<SearchResult> = answer
-            .streams
-            .into_iter()
-            .filter_map(|value| match serde_json::from_value::<Stream>(value) {
-                Ok(stream) => result(stream, &self.name),
-                Err(e) => {
-                    tracing::debug!(url = %redact(&url), error = %e, "skipping a malformed stream");
-                    None
-                }
-            })
-            .collect();
-        Ok(Outcome::Found(results))
+        Ok(Outcome::Found(results(answer, &self.name, &redact(&url))))
     }
+}
+
+/// An add-on's answer as results of `provider`; a malformed stream is skipped.
+fn results(answer: Streams, provider: &str, url: &str) -> Vec<SearchResult> {
+    answer
+        .streams
+        .into_iter()
+        .filter_map(|value| match serde_json::from_value::<Stream>(value) {
+            Ok(stream) => result(stream, provider),
+            Err(e) => {
+                tracing::debug!(%url, error = %e, "skipping a malformed stream");
+                None
+            }
+        })
+        .collect()
+}
+
+/// An add-on's answer, as bytes, as results of `provider` (what `search` does once the
+/// body is read; the fuzz target's entry).
+pub(crate) fn parse_streams(body: &[u8], provider: &str) -> Result<Vec<SearchResult>, String> {
+    let answer: Streams = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    Ok(results(answer, provider, "fuzz"))
 }
 
 fn result(stream: Stream, provider: &str) -> Option<SearchResult> {

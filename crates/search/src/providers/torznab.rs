@@ -134,7 +134,7 @@ impl Torznab {
 }
 
 /// A Torznab `<error code="100" description="Invalid API Key"/>` answer, as a reason.
-fn indexer_error(xml: &str) -> Option<String> {
+pub(crate) fn indexer_error(xml: &str) -> Option<String> {
     let mut reader = quick_xml::Reader::from_str(xml);
     loop {
         match reader.read_event() {

@@ -1,5 +1,6 @@
 //! Extractors whose rejections are API errors: a malformed body, query or path becomes
-//! `400 INVALID_REQUEST` in the JSON error shape, never axum's plain-text answer.
+//! `400 INVALID_REQUEST` in the JSON error shape, never axum's plain-text answer, and a
+//! body over the limit `413 PAYLOAD_TOO_LARGE`.
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
@@ -32,6 +33,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(value)) => Ok(ApiJson(value)),
+            // Over the route's body limit (`DefaultBodyLimit`).
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("the request body is too large: {}", e.body_text()),
+            )),
             Err(e) => Err(invalid("JSON body", JsonRejection::body_text(&e))),
         }
     }

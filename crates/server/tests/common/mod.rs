@@ -13,7 +13,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-pub use cinemahalal_testkit::{Seeder, SeederOptions, SilentPeer};
+pub use cinemahalal_testkit::{MetadataPeer, Seeder, SeederOptions, SilentPeer};
 
 /// Every test scenario runs under this limit, so a hang fails instead of stalling CI.
 pub const TEST_LIMIT: Duration = Duration::from_secs(120);

@@ -81,7 +81,10 @@ mod tests {
 
         let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
         socket
-            .write_all(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            .write_all(
+                format!("GET /api/health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            )
             .await
             .unwrap();
         let mut answer = String::new();

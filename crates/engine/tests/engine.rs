@@ -124,10 +124,11 @@ async fn eventually<T>(mut f: impl FnMut() -> Option<T>) -> T {
     }
 }
 
-/// The message of an `InvalidRequest`; anything else fails the test.
+/// The message of an `InvalidRequest` or `InvalidTorrent` (both `INVALID_REQUEST` on the
+/// wire); anything else fails the test.
 fn invalid_request(result: Result<(), EngineError>) -> String {
     match result {
-        Err(EngineError::InvalidRequest(message)) => message,
+        Err(EngineError::InvalidRequest(message) | EngineError::InvalidTorrent(message)) => message,
         other => panic!("expected InvalidRequest, got {other:?}"),
     }
 }

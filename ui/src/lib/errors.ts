@@ -44,11 +44,11 @@ const SENTENCES: Record<ErrorCode | UiErrorCode, string> = {
   CLIPBOARD_FAILED:
     'The stream URL could not be copied to the clipboard. Try again; if it keeps failing, the details below say why.',
   HOST_NOT_ALLOWED:
-    'The engine does not answer under this address. Open CinemaHalal at the address it printed when it started, or ask its owner to allow this name (--allowed-host or PUBLIC_URL).',
+    'This address does not reach the engine. Use the address CinemaHalal printed when it started, or ask its owner to allow this name (--allowed-host or PUBLIC_URL).',
   UNAUTHORIZED:
-    'This CinemaHalal server needs its access token. Reload the page and enter it as the password when your browser asks.',
+    'This CinemaHalal server needs its access token. Try again, and enter the token as the password when your browser asks for one.',
   ORIGIN_NOT_ALLOWED:
-    'The engine only takes orders from its own pages. Open CinemaHalal at the address the server printed, not through another site.',
+    'The engine only takes orders from its own pages. Use CinemaHalal at the address the server printed, not through another site.',
   INTERNAL_ERROR:
     'The engine hit a bug while answering. Try again; the rest of CinemaHalal keeps working. If it keeps happening, restart CinemaHalal.',
   PAYLOAD_TOO_LARGE:

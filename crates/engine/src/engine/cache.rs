@@ -271,10 +271,13 @@ impl Engine {
             }
             cached
         };
-        if !cached {
+        if cached {
+            tracing::info!(%info_hash, "stream stopped, data kept in the cache");
+        } else {
             // Not cached (its metadata could not be saved): nothing would find the data.
             self.delete_files(self.trash(info_hash, &stream.output_dir))
                 .await;
+            tracing::info!(%info_hash, "stream stopped, data removed (it was not cached)");
         }
     }
 

@@ -50,6 +50,9 @@ impl TestEngine {
         let mut config = EngineConfig::loopback_only(data_dir.path());
         config.metadata_timeout = Duration::from_secs(30);
         config.no_seeds_timeout = Duration::from_secs(15);
+        // The tests' caps are their own: how full the machine's disk is must not evict
+        // (tests of the free-space rule set it themselves).
+        config.cache_min_free_bytes = 0;
         f(&mut config);
         let engine = Engine::start(config).await.unwrap();
         TestEngine { engine, data_dir }

@@ -62,6 +62,8 @@ impl TestServer {
         let mut settings = Settings::loopback(data_dir.path());
         settings.engine.metadata_timeout = Duration::from_secs(20);
         settings.engine.no_seeds_timeout = Duration::from_secs(10);
+        // How full the machine's disk is must not evict a test's streams.
+        settings.engine.cache_min_free_bytes = 0;
         f(&mut settings.engine);
         settings.search = options.search;
         settings.base_url = options.base_url;

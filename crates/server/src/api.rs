@@ -10,11 +10,13 @@ use cinemahalal_engine::{CacheInfo, Engine, InfoHash, StreamInfo, StreamReader, 
 use cinemahalal_search::{SearchError, SearchQuery, SearchResponse};
 
 use crate::error::{ApiError, ErrorCode};
+use crate::history::History;
 use crate::search::{SearchSetup, SearchState};
 use crate::security::{STREAM_TOKEN_PARAM, StreamKeys};
 use crate::wire::{
-    CacheCleared, Health, ProviderList, ProviderTest, ProviderTestResult, SearchRequest, Stopped,
-    StreamList, StreamReady, StreamRequest,
+    CacheCleared, Health, HistoryEntry, HistoryForgotten, HistoryList, ProviderList, ProviderTest,
+    ProviderTestResult, SavePosition, SearchRequest, Stopped, StreamList, StreamReady,
+    StreamRequest,
 };
 
 /// The one reason a failed provider test gives (see [`Api::test_provider`]).
@@ -26,12 +28,14 @@ pub struct Api {
     search: SearchState,
     started: Instant,
     stream_keys: StreamKeys,
+    history: History,
 }
 
 impl Api {
     /// An API whose search keeps the default providers in memory; see [`Api::with_search`].
     pub fn new(engine: Arc<Engine>) -> Api {
         Api {
+            history: History::load(&engine.config().data_dir),
             engine,
             search: SearchState::new(SearchSetup::default()),
             started: Instant::now(),
@@ -188,6 +192,47 @@ impl Api {
         Ok(Stopped {
             status: "STOPPED",
             info_hash,
+        })
+    }
+}
+
+/// The watch history (see [`crate::history`]).
+impl Api {
+    /// Where every file was left, most recently watched first.
+    pub fn history(&self) -> HistoryList {
+        HistoryList {
+            entries: self.history.list(),
+        }
+    }
+
+    /// Records where the player is in one file.
+    pub fn save_position(
+        &self,
+        info_hash: &str,
+        file_index: usize,
+        save: SavePosition,
+    ) -> Result<HistoryEntry, ApiError> {
+        self.history
+            .save(parse_info_hash(info_hash)?, file_index, save)
+    }
+
+    /// Forgets where one file was left.
+    pub fn forget_position(
+        &self,
+        info_hash: &str,
+        file_index: usize,
+    ) -> Result<HistoryForgotten, ApiError> {
+        Ok(HistoryForgotten {
+            removed: self
+                .history
+                .forget(parse_info_hash(info_hash)?, file_index)?,
+        })
+    }
+
+    /// Forgets the whole history.
+    pub fn clear_history(&self) -> Result<HistoryForgotten, ApiError> {
+        Ok(HistoryForgotten {
+            removed: self.history.clear()?,
         })
     }
 }

@@ -9,8 +9,9 @@ use ts_rs::{Config, TS};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::wire::{
-    CacheCleared, Health, ProviderList, ProviderTest, ProviderTestResult, SearchRequest, Stopped,
-    StreamList, StreamReady, StreamRequest,
+    CacheCleared, Health, HistoryEntry, HistoryForgotten, HistoryList, ProviderList, ProviderTest,
+    ProviderTestResult, SavePosition, SearchRequest, Stopped, StreamList, StreamReady,
+    StreamRequest,
 };
 use cinemahalal_engine::{
     ByteRange, CacheInfo, CachedTorrent, Peers, StreamInfo, StreamState, StreamStatus, TorrentFile,
@@ -93,6 +94,11 @@ pub fn typescript() -> String {
     c.declare::<ProviderList>();
     c.declare::<ProviderTest>();
     c.declare::<ProviderTestResult>();
+    // The watch history.
+    c.declare::<HistoryEntry>();
+    c.declare::<HistoryList>();
+    c.declare::<SavePosition>();
+    c.declare::<HistoryForgotten>();
 
     let missing: Vec<_> = c.used.difference(&c.declared).collect();
     assert!(

@@ -52,6 +52,8 @@ pub enum ErrorCode {
     TooManyStreams,
     /// A request body larger than the endpoint accepts. 413.
     PayloadTooLarge,
+    /// The watch history could not be saved (history.json in the data dir). 500.
+    HistoryFailed,
 }
 
 impl ErrorCode {
@@ -77,6 +79,7 @@ impl ErrorCode {
             ErrorCode::InternalError => 500,
             ErrorCode::TooManyStreams => 503,
             ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::HistoryFailed => 500,
         }
     }
 }

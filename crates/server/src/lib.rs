@@ -13,6 +13,8 @@
 //! - [`http`]: the axum router and its JSON handlers; `http::guard`, the security layer
 //!   every request passes; `http::media`, files with Range;
 //!   `http::extract`, extractors that answer malformed input with `INVALID_REQUEST`.
+//! - [`history`]: the watch history (where each file was left), `history.json` in the
+//!   data dir, written atomically.
 //! - [`range`]: the `Range` header, RFC 9110 semantics.
 //! - [`security`]: who may talk to the server (Host allow-list, access token, origins
 //!   of control requests, stream tokens); `http::guard` applies it to every request.
@@ -28,6 +30,7 @@ pub mod base_url;
 pub mod config;
 pub mod contract;
 pub mod error;
+pub mod history;
 pub mod http;
 pub mod range;
 pub mod search;

@@ -126,3 +126,58 @@ impl StreamRequest {
         }
     }
 }
+
+/// Where one file of a torrent was left: an entry of the watch history
+/// (`GET /api/history`), kept in the data dir's `history.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    pub info_hash: InfoHash,
+    pub file_index: usize,
+    /// What the UI calls it (the file's or the torrent's name).
+    pub name: String,
+    /// The link it was opened with, when it was a magnet link: it names the peers and
+    /// trackers that opening it again needs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub magnet: Option<String>,
+    pub position_seconds: f64,
+    /// 0 when the player did not know it.
+    pub duration_seconds: f64,
+    /// Milliseconds since the Unix epoch.
+    pub updated_at: u64,
+    /// Left within its last minute or 5 % (whichever is less): opening it again starts
+    /// from the beginning.
+    pub watched: bool,
+}
+
+/// Answer of `GET /api/history`: most recently watched first, at most 200.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryList {
+    pub entries: Vec<HistoryEntry>,
+}
+
+/// Body of `PUT /api/history/{infoHash}/{fileIndex}`: where the player is.
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SavePosition {
+    /// Seconds from the start; finite, 0 or more.
+    pub position_seconds: f64,
+    /// The file's duration in seconds, when the player knows it.
+    #[ts(optional)]
+    pub duration_seconds: Option<f64>,
+    #[ts(optional)]
+    pub name: Option<String>,
+    /// The magnet link it was opened with (same info hash), kept to reopen it.
+    #[ts(optional)]
+    pub magnet: Option<String>,
+}
+
+/// Answer of `DELETE /api/history[/{infoHash}/{fileIndex}]`.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryForgotten {
+    /// How many entries went.
+    pub removed: usize,
+}

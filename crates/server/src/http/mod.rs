@@ -15,7 +15,7 @@ use axum::Router;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use serde::{Deserialize, Serialize};
 
 pub use extract::{ApiJson, ApiPath, ApiQuery};
@@ -24,7 +24,7 @@ use crate::api::Api;
 use crate::base_url::BaseUrlPolicy;
 use crate::error::{ApiError, ErrorCode};
 use crate::security::{SecurityPolicy, SecuritySettings};
-use crate::wire::{ProviderList, ProviderTest, SearchRequest, StreamRequest};
+use crate::wire::{ProviderList, ProviderTest, SavePosition, SearchRequest, StreamRequest};
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -105,6 +105,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/stream/{hash}/status", get(stream_status))
         .route("/stream/{hash}/{file}", get(media::file))
+        .route("/history", get(history).delete(clear_history))
+        .route(
+            "/history/{hash}/{file}",
+            delete(forget_position).put(save_position),
+        )
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such API path") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -213,6 +218,29 @@ async fn cache_info(State(s): State<AppState>) -> Response {
 
 async fn clear_cache(State(s): State<AppState>) -> Response {
     Json(s.api.clear_cache().await).into_response()
+}
+
+async fn history(State(s): State<AppState>) -> Response {
+    Json(s.api.history()).into_response()
+}
+
+async fn save_position(
+    State(s): State<AppState>,
+    ApiPath((hash, file)): ApiPath<(String, usize)>,
+    ApiJson(save): ApiJson<SavePosition>,
+) -> Response {
+    json(s.api.save_position(&hash, file, save))
+}
+
+async fn forget_position(
+    State(s): State<AppState>,
+    ApiPath((hash, file)): ApiPath<(String, usize)>,
+) -> Response {
+    json(s.api.forget_position(&hash, file))
+}
+
+async fn clear_history(State(s): State<AppState>) -> Response {
+    json(s.api.clear_history())
 }
 
 #[cfg(test)]

@@ -19,7 +19,11 @@ macro_rules! with_commands {
             save_providers,
             test_provider,
             cache_info,
-            clear_cache
+            clear_cache,
+            history,
+            save_position,
+            forget_position,
+            clear_history
         }
     };
 }

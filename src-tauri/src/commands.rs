@@ -9,8 +9,9 @@ use std::sync::Arc;
 use cinemahalal_engine::{CacheInfo, StreamStatus};
 use cinemahalal_search::{Provider, SearchResponse};
 use cinemahalal_server::wire::{
-    CacheCleared, Health, ProviderList, ProviderTest, ProviderTestResult, SearchRequest, Stopped,
-    StreamList, StreamReady, StreamRequest,
+    CacheCleared, Health, HistoryEntry, HistoryForgotten, HistoryList, ProviderList, ProviderTest,
+    ProviderTestResult, SavePosition, SearchRequest, Stopped, StreamList, StreamReady,
+    StreamRequest,
 };
 use cinemahalal_server::{Api, ApiError, ErrorCode};
 use serde::Deserialize;
@@ -68,6 +69,39 @@ pub async fn cache_info(state: State<'_, Desktop>) -> Result<CacheInfo> {
 #[tauri::command]
 pub async fn clear_cache(state: State<'_, Desktop>) -> Result<CacheCleared> {
     Ok(state.api.clear_cache().await)
+}
+
+/// Where every file was left, most recently watched first.
+#[tauri::command]
+pub fn history(state: State<'_, Desktop>) -> Result<HistoryList> {
+    Ok(state.api.history())
+}
+
+/// Records where the player is in one file.
+#[tauri::command]
+pub fn save_position(
+    state: State<'_, Desktop>,
+    info_hash: String,
+    file_index: usize,
+    position: SavePosition,
+) -> Result<HistoryEntry> {
+    state.api.save_position(&info_hash, file_index, position)
+}
+
+/// Forgets where one file was left.
+#[tauri::command]
+pub fn forget_position(
+    state: State<'_, Desktop>,
+    info_hash: String,
+    file_index: usize,
+) -> Result<HistoryForgotten> {
+    state.api.forget_position(&info_hash, file_index)
+}
+
+/// Forgets the whole watch history.
+#[tauri::command]
+pub fn clear_history(state: State<'_, Desktop>) -> Result<HistoryForgotten> {
+    state.api.clear_history()
 }
 
 /// Searches the enabled providers for a title (`query`) or an IMDb id (`imdbId`).

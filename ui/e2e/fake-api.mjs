@@ -26,6 +26,10 @@ export function streamToken(hash) {
 /** @typedef {import('../src/lib/contract').CacheInfo} CacheInfo */
 /** @typedef {import('../src/lib/contract').ErrorCode} ErrorCode */
 /** @typedef {import('../src/lib/contract').Health} Health */
+/** @typedef {import('../src/lib/contract').HistoryEntry} HistoryEntry */
+/** @typedef {import('../src/lib/contract').HistoryForgotten} HistoryForgotten */
+/** @typedef {import('../src/lib/contract').HistoryList} HistoryList */
+/** @typedef {import('../src/lib/contract').SavePosition} SavePosition */
 /** @typedef {import('../src/lib/contract').Provider} Provider */
 /** @typedef {import('../src/lib/contract').ProviderKind} ProviderKind */
 /** @typedef {import('../src/lib/contract').ProviderList} ProviderList */
@@ -451,6 +455,65 @@ export function createFakeApi({ prepareDelayMs = 1200 } = {}) {
     if (req.method === 'HEAD') res.end();
   }
 
+  /** The watch history, newest first (the server keeps it in history.json). */
+  /** @type {HistoryEntry[]} */
+  const history = [];
+
+  /** @type {Route} */
+  function listHistory(_req, res) {
+    /** @type {HistoryList} */
+    const body = { entries: history };
+    sendJson(res, 200, body);
+  }
+
+  /** @type {Route} */
+  function savePosition(_req, res, _url, [text, file], raw) {
+    const hash = text.toLowerCase();
+    if (!/^[0-9a-f]{40}$/.test(hash) || !/^\d+$/.test(file)) throw new Refusal('bad info hash or file index', 'INVALID_REQUEST', 400);
+    /** @type {SavePosition} */
+    let save;
+    try {
+      save = JSON.parse(raw);
+    } catch {
+      throw new Refusal('the body is not JSON', 'INVALID_REQUEST', 400);
+    }
+    const position = save.positionSeconds;
+    const duration = save.durationSeconds ?? 0;
+    if (typeof position !== 'number' || !(position >= 0) || !(duration >= 0)) {
+      throw new Refusal('positionSeconds must be a finite number of seconds, 0 or more', 'INVALID_REQUEST', 400);
+    }
+    const fileIndex = Number(file);
+    const at = history.findIndex((e) => e.infoHash === hash && e.fileIndex === fileIndex);
+    const previous = at >= 0 ? history.splice(at, 1)[0] : undefined;
+    const t = duration > 0 ? Math.min(position, duration) : position;
+    /** @type {HistoryEntry} */
+    const entry = {
+      infoHash: hash, fileIndex, name: save.name || previous?.name || '', positionSeconds: t, durationSeconds: duration,
+      updatedAt: Date.now(), watched: duration > 0 && duration - t <= Math.min(60, duration * 0.05),
+    };
+    const magnet = save.magnet ?? previous?.magnet;
+    if (magnet) entry.magnet = magnet;
+    history.unshift(entry);
+    sendJson(res, 200, entry);
+  }
+
+  /** @type {Route} */
+  function forgetPosition(_req, res, _url, [text, file]) {
+    const at = history.findIndex((e) => e.infoHash === text.toLowerCase() && e.fileIndex === Number(file));
+    if (at >= 0) history.splice(at, 1);
+    /** @type {HistoryForgotten} */
+    const body = { removed: at >= 0 ? 1 : 0 };
+    sendJson(res, 200, body);
+  }
+
+  /** @type {Route} */
+  function clearHistory(_req, res) {
+    /** @type {HistoryForgotten} */
+    const body = { removed: history.length };
+    history.length = 0;
+    sendJson(res, 200, body);
+  }
+
   /**
    * The server's router: path → method → handler. GET routes answer HEAD too, as axum's do.
    * @type {[RegExp, Record<string, Route>][]}
@@ -466,6 +529,8 @@ export function createFakeApi({ prepareDelayMs = 1200 } = {}) {
     [/^\/api\/stream\/([^/]+)$/, { GET: media, DELETE: stopStream }],
     [/^\/api\/stream\/([^/]+)\/status$/, { GET: streamStatus }],
     [/^\/api\/stream\/([^/]+)\/([^/]+)$/, { GET: media }],
+    [/^\/api\/history$/, { GET: listHistory, DELETE: clearHistory }],
+    [/^\/api\/history\/([^/]+)\/([^/]+)$/, { PUT: savePosition, DELETE: forgetPosition }],
   ];
 
   /**
@@ -501,5 +566,5 @@ export function createFakeApi({ prepareDelayMs = 1200 } = {}) {
     }
   }
 
-  return { handler, calls, streams, apiKeys };
+  return { handler, calls, streams, apiKeys, history };
 }

@@ -97,6 +97,10 @@ describe('TauriTransport and the command list', () => {
     testProvider: (t) => t.testProvider(p),
     cacheInfo: (t) => t.cacheInfo(),
     clearCache: (t) => t.clearCache(),
+    history: (t) => t.history(),
+    savePosition: (t) => t.savePosition(HASH, 1, { positionSeconds: 12.5, durationSeconds: 40 }),
+    forgetPosition: (t) => t.forgetPosition(HASH, 1),
+    clearHistory: (t) => t.clearHistory(),
   };
 
   it('the table above calls every public method', () => {
@@ -119,6 +123,10 @@ describe('TauriTransport and the command list', () => {
       test_provider: { results: 0 },
       cache_info: { usedBytes: 0, maxBytes: 1, torrents: [] },
       clear_cache: { freedBytes: 0 },
+      history: { entries: [] },
+      save_position: {},
+      forget_position: { removed: 0 },
+      clear_history: { removed: 0 },
     };
     const { t, invoke } = setup((cmd) => answers[cmd as Command]);
     for (const call of Object.values(everyMethod)) await call(t);

@@ -6,7 +6,7 @@
  * The stable error codes of the API. The first six come from the original spec. Each
  * names what failed, so the UI can say so: a code is never reused for another failure.
  */
-export type ErrorCode = "METADATA_TIMEOUT" | "NO_VIDEO_FILE" | "NO_SEEDS" | "STREAM_FAILED" | "SEARCH_FAILED" | "INVALID_REQUEST" | "STREAM_NOT_FOUND" | "TOO_MANY_READERS" | "RANGE_NOT_SATISFIABLE" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SETTINGS_FAILED" | "PLAYER_FAILED" | "CLIPBOARD_FAILED" | "HOST_NOT_ALLOWED" | "UNAUTHORIZED" | "ORIGIN_NOT_ALLOWED" | "INTERNAL_ERROR" | "TOO_MANY_STREAMS" | "PAYLOAD_TOO_LARGE";
+export type ErrorCode = "METADATA_TIMEOUT" | "NO_VIDEO_FILE" | "NO_SEEDS" | "STREAM_FAILED" | "SEARCH_FAILED" | "INVALID_REQUEST" | "STREAM_NOT_FOUND" | "TOO_MANY_READERS" | "RANGE_NOT_SATISFIABLE" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SETTINGS_FAILED" | "PLAYER_FAILED" | "CLIPBOARD_FAILED" | "HOST_NOT_ALLOWED" | "UNAUTHORIZED" | "ORIGIN_NOT_ALLOWED" | "INTERNAL_ERROR" | "TOO_MANY_STREAMS" | "PAYLOAD_TOO_LARGE" | "HISTORY_FAILED";
 
 /**
  * Every failed operation's answer, over HTTP (with [`ErrorCode::http_status`]) and from
@@ -334,3 +334,62 @@ export type ProviderTest = { provider: Provider, };
  * How many results a provider's test search found.
  */
 export type ProviderTestResult = { results: number, };
+
+/**
+ * Where one file of a torrent was left: an entry of the watch history
+ * (`GET /api/history`), kept in the data dir's `history.json`.
+ */
+export type HistoryEntry = { infoHash: string, fileIndex: number, 
+/**
+ * What the UI calls it (the file's or the torrent's name).
+ */
+name: string, 
+/**
+ * The link it was opened with, when it was a magnet link: it names the peers and
+ * trackers that opening it again needs.
+ */
+magnet?: string, positionSeconds: number, 
+/**
+ * 0 when the player did not know it.
+ */
+durationSeconds: number, 
+/**
+ * Milliseconds since the Unix epoch.
+ */
+updatedAt: number, 
+/**
+ * Left within its last minute or 5 % (whichever is less): opening it again starts
+ * from the beginning.
+ */
+watched: boolean, };
+
+/**
+ * Answer of `GET /api/history`: most recently watched first, at most 200.
+ */
+export type HistoryList = { entries: Array<HistoryEntry>, };
+
+/**
+ * Body of `PUT /api/history/{infoHash}/{fileIndex}`: where the player is.
+ */
+export type SavePosition = { 
+/**
+ * Seconds from the start; finite, 0 or more.
+ */
+positionSeconds: number, 
+/**
+ * The file's duration in seconds, when the player knows it.
+ */
+durationSeconds?: number, name?: string, 
+/**
+ * The magnet link it was opened with (same info hash), kept to reopen it.
+ */
+magnet?: string, };
+
+/**
+ * Answer of `DELETE /api/history[/{infoHash}/{fileIndex}]`.
+ */
+export type HistoryForgotten = { 
+/**
+ * How many entries went.
+ */
+removed: number, };

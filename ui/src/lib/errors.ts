@@ -53,6 +53,8 @@ const SENTENCES: Record<ErrorCode | UiErrorCode, string> = {
     'The engine hit a bug while answering. Try again; the rest of CinemaHalal keeps working. If it keeps happening, restart CinemaHalal.',
   PAYLOAD_TOO_LARGE:
     'That is too large to send to the engine. A .torrent file must be under 16 MiB; choose another file or paste its magnet link instead.',
+  HISTORY_FAILED:
+    'Where you stopped watching could not be saved. Check that there is free disk space and that the data folder can be written to; playback goes on.',
   NETWORK:
     'CinemaHalal could not reach its engine. Make sure the app (or the server) is still running, then try again.',
   PLAYBACK_UNSUPPORTED:

@@ -26,6 +26,9 @@ export class PlayerSession {
   /** The `<video>` src; empty until the stream is ready. */
   src = $state('');
 
+  /** What the player was opened with (a later file of the same torrent is asked by hash). */
+  readonly openedWith: StreamRequest;
+
   private readonly transport: Transport;
   private request: StreamRequest;
   private generation = 0;
@@ -36,6 +39,7 @@ export class PlayerSession {
   constructor(transport: Transport, open: OpenRequest) {
     this.transport = transport;
     this.request = open.request;
+    this.openedWith = open.request;
     this.title = open.title ?? '';
     this.infoHash = open.infoHash?.toLowerCase() ?? null;
   }

@@ -3,10 +3,14 @@ import type {
   CacheCleared,
   CacheInfo,
   Health,
+  HistoryEntry,
+  HistoryForgotten,
+  HistoryList,
   Provider,
   ProviderList,
   ProviderTest,
   ProviderTestResult,
+  SavePosition,
   SearchQuery,
   SearchResponse,
   Stopped,
@@ -146,4 +150,24 @@ export class HttpTransport implements Transport {
   clearCache(): Promise<CacheCleared> {
     return this.request('DELETE', '/api/cache');
   }
+
+  async history(): Promise<HistoryEntry[]> {
+    return (await this.request<HistoryList>('GET', '/api/history')).entries;
+  }
+
+  savePosition(infoHash: string, fileIndex: number, position: SavePosition): Promise<HistoryEntry> {
+    return this.request('PUT', historyPath(infoHash, fileIndex), position);
+  }
+
+  forgetPosition(infoHash: string, fileIndex: number): Promise<HistoryForgotten> {
+    return this.request('DELETE', historyPath(infoHash, fileIndex));
+  }
+
+  clearHistory(): Promise<HistoryForgotten> {
+    return this.request('DELETE', '/api/history');
+  }
+}
+
+function historyPath(infoHash: string, fileIndex: number): string {
+  return `/api/history/${encodeURIComponent(infoHash)}/${encodeURIComponent(fileIndex)}`;
 }

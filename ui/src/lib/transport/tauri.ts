@@ -5,10 +5,14 @@ import type {
   CacheInfo,
   Command,
   Health,
+  HistoryEntry,
+  HistoryForgotten,
+  HistoryList,
   Player,
   Provider,
   ProviderList,
   ProviderTestResult,
+  SavePosition,
   SearchQuery,
   SearchResponse,
   Stopped,
@@ -40,6 +44,10 @@ interface Answers extends Record<Command, unknown> {
   test_provider: ProviderTestResult;
   cache_info: CacheInfo;
   clear_cache: CacheCleared;
+  history: HistoryList;
+  save_position: HistoryEntry;
+  forget_position: HistoryForgotten;
+  clear_history: HistoryForgotten;
 }
 
 /** Drop keys whose value is undefined, so Rust `Option`s see "absent". */
@@ -117,5 +125,21 @@ export class TauriTransport implements Transport {
 
   clearCache(): Promise<CacheCleared> {
     return this.call('clear_cache');
+  }
+
+  async history(): Promise<HistoryEntry[]> {
+    return (await this.call('history')).entries;
+  }
+
+  savePosition(infoHash: string, fileIndex: number, position: SavePosition): Promise<HistoryEntry> {
+    return this.call('save_position', { infoHash, fileIndex, position: defined({ ...position }) });
+  }
+
+  forgetPosition(infoHash: string, fileIndex: number): Promise<HistoryForgotten> {
+    return this.call('forget_position', { infoHash, fileIndex });
+  }
+
+  clearHistory(): Promise<HistoryForgotten> {
+    return this.call('clear_history');
   }
 }

@@ -2,9 +2,12 @@ import type {
   CacheCleared,
   CacheInfo,
   Health,
+  HistoryEntry,
+  HistoryForgotten,
   Player,
   Provider,
   ProviderTestResult,
+  SavePosition,
   SearchQuery,
   SearchResponse,
   StreamReady,
@@ -41,4 +44,13 @@ export interface Transport {
   cacheInfo(): Promise<CacheInfo>;
   /** Deletes every cached torrent that is not streaming now. */
   clearCache(): Promise<CacheCleared>;
+
+  /** The watch history: where each file was left, most recently watched first. */
+  history(): Promise<HistoryEntry[]>;
+  /** Records where the player is in one file of a torrent. */
+  savePosition(infoHash: string, fileIndex: number, position: SavePosition): Promise<HistoryEntry>;
+  /** Forgets where one file was left. */
+  forgetPosition(infoHash: string, fileIndex: number): Promise<HistoryForgotten>;
+  /** Forgets the whole watch history. */
+  clearHistory(): Promise<HistoryForgotten>;
 }

@@ -59,7 +59,7 @@ impl History {
             Ok(bytes) => match serde_json::from_slice::<HistoryFile>(&bytes) {
                 Ok(file) => {
                     let mut entries = file.entries;
-                    entries.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+                    entries.sort_by_key(|e| std::cmp::Reverse(e.updated_at));
                     entries.truncate(MAX_ENTRIES);
                     entries
                 }

@@ -4,6 +4,8 @@
 //! - [`backend`]: starts the engine and the server on 127.0.0.1 (port 3001, or a free one),
 //!   stops them on exit.
 //! - [`commands`]: the Tauri commands the page calls, each a delegation to `Api`.
+//! - [`links`]: the app as the handler of `magnet:` links and `.torrent` files, one
+//!   instance per data dir.
 //! - The page's reach is set by `../tauri.conf.json` (CSP) and `capabilities/` (the app's
 //!   own commands only).
 
@@ -11,12 +13,14 @@ pub mod backend;
 #[macro_use]
 mod command_names;
 pub mod commands;
+pub mod links;
 
 pub use command_names::COMMANDS;
 
 use cinemahalal_server::config::init_logging;
 use cinemahalal_server::start::shutdown_signal;
 use commands::Desktop;
+use tauri::Manager;
 
 /// Registers the handler of every command in `command_names.rs`.
 macro_rules! handlers {
@@ -25,17 +29,16 @@ macro_rules! handlers {
     };
 }
 
-/// Starts the backend, opens the window, and stops streams when the app quits.
+/// Starts the backend, opens the window, and stops streams when the app quits. A
+/// launch while another instance runs on the same data dir hands that instance its
+/// arguments (a magnet link, a .torrent file) and exits before starting anything.
 pub fn run() -> anyhow::Result<()> {
     let config = backend::config_from_env().unwrap_or_else(|e| e.exit());
     init_logging(config.log_format, "info");
 
-    let backend =
-        tauri::async_runtime::block_on(cinemahalal_server::start(backend::settings(&config)))?;
-    let desktop = Desktop {
-        api: backend.api().clone(),
-        base_url: backend.base_url(),
-    };
+    let args: Vec<String> = std::env::args().collect();
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let first_link = links::Link::from_args(&args, &cwd);
     // Listening from now on: a signal that comes while the window is still being made
     // is kept, not fatal.
     let quit = {
@@ -44,12 +47,33 @@ pub fn run() -> anyhow::Result<()> {
         shutdown_signal()
     };
 
+    // Plugins start in `build`: there a second instance hands its arguments to the first
+    // and exits, so the backend starts only after it.
     let app = tauri::Builder::default()
+        .plugin(
+            tauri_plugin_single_instance::Builder::new()
+                .dbus_id(links::instance_id(&config.data_dir()))
+                .callback(links::second_launch)
+                .build(),
+        )
+        .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_shell::init())
         .plugin(tauri_plugin_clipboard_manager::init())
-        .manage(desktop)
+        .manage(links::Pending::new(first_link))
         .invoke_handler(with_commands!(handlers))
+        .on_page_load(|webview, payload| {
+            if payload.event() == tauri::webview::PageLoadEvent::Finished {
+                links::page_loaded(webview);
+            }
+        })
         .setup(move |app| {
+            // An AppImage is not installed: it registers the scheme itself.
+            if std::env::var_os("APPIMAGE").is_some() {
+                use tauri_plugin_deep_link::DeepLinkExt;
+                if let Err(e) = app.deep_link().register_all() {
+                    tracing::warn!("could not register as the magnet link handler: {e}");
+                }
+            }
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 quit.await;
@@ -58,14 +82,14 @@ pub fn run() -> anyhow::Result<()> {
             });
             Ok(())
         })
-        .build(tauri::generate_context!("../tauri.conf.json"));
-    let app = match app {
-        Ok(app) => app,
-        Err(e) => {
-            tauri::async_runtime::block_on(backend.shutdown());
-            return Err(e.into());
-        }
-    };
+        .build(tauri::generate_context!("../tauri.conf.json"))?;
+
+    let backend =
+        tauri::async_runtime::block_on(cinemahalal_server::start(backend::settings(&config)))?;
+    app.manage(Desktop {
+        api: backend.api().clone(),
+        base_url: backend.base_url(),
+    });
 
     let mut backend = Some(backend);
     app.run(move |_, event| {
@@ -161,6 +185,32 @@ mod tests {
         let path =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/commands.ts");
         assert_generated_file(&path, &generated);
+    }
+
+    #[test]
+    fn the_app_handles_magnet_links_and_torrent_files() {
+        let config = config();
+        assert_eq!(config["identifier"], crate::links::IDENTIFIER);
+        assert_eq!(
+            config["plugins"]["deep-link"]["desktop"]["schemes"],
+            serde_json::json!(["magnet"])
+        );
+        let torrent = &config["bundle"]["fileAssociations"][0];
+        assert_eq!(torrent["ext"], serde_json::json!(["torrent"]));
+        assert_eq!(torrent["mimeType"], "application/x-bittorrent");
+        // The installed desktop entry says so to the system, and takes the link.
+        let template = &config["bundle"]["linux"]["deb"]["desktopTemplate"];
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        let entry =
+            std::fs::read_to_string(std::path::Path::new(root).join(template.as_str().unwrap()))
+                .unwrap();
+        assert!(
+            entry
+                .lines()
+                .any(|l| l == "MimeType=x-scheme-handler/magnet;application/x-bittorrent;"),
+            "{entry}"
+        );
+        assert!(entry.lines().any(|l| l == "Exec={{exec}} %u"), "{entry}");
     }
 
     #[test]

@@ -10,6 +10,7 @@ packages=(
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev   # Tauri (WebKitGTK)
   gstreamer1.0-libav gstreamer1.0-plugins-good gstreamer1.0-plugins-bad # H.264/AAC in WebKit's <video>
   xvfb webkit2gtk-driver   # a real desktop window under test, driven by WebDriver
+  dbus-daemon              # a private session bus for that window (single instance over D-Bus)
   chromium                 # browser end-to-end tests (Debian's build, never a downloaded one)
   ffmpeg                   # makes the test video
   python3-libtorrent       # the benchmark's seeders and plain-download ceiling

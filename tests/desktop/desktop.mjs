@@ -4,7 +4,9 @@
 // from the browser tests' helpers (ui/e2e/swarm.mjs).
 //
 // Builds nothing: expects target/debug/cinemahalal-desktop and cinemahalal-swarm (see
-// run.sh). Uses ffmpeg, Xvfb (unless DISPLAY is set), tauri-driver, WebKitWebDriver.
+// run.sh). Uses ffmpeg, Xvfb (unless DISPLAY is set), tauri-driver, WebKitWebDriver, and
+// a session bus of its own (run.sh starts it with dbus-run-session) for the single
+// instance that takes magnet links from later launches.
 // Ends with "N passed, N failed"; exits non-zero on any failure. Every wait is bounded and
 // every child process is killed at the end, whatever happened.
 //
@@ -35,7 +37,7 @@ const ARTIFACTS = join(REPO_DIR, 'tests', 'artifacts');
 const SCREENSHOT = join(ARTIFACTS, 'desktop-window.png');
 const NATIVE_DRIVER = process.env.WEBKIT_WEBDRIVER ?? '/usr/bin/WebKitWebDriver';
 const ALLOW_SKIP = process.env.CINEMAHALAL_DESKTOP_ALLOW_SKIP === '1';
-const WHOLE_RUN_LIMIT_MS = 240_000;
+const WHOLE_RUN_LIMIT_MS = 320_000;
 const PLAY_LIMIT_MS = 30_000;
 
 const results = [];
@@ -141,7 +143,7 @@ async function main() {
 
   // 1. A real H.264/AAC clip, seeded on loopback.
   const clip = join(tmp, 'CinemaHalal Desktop Test.mp4');
-  await makeClip(clip, { seconds: 8 });
+  await makeClip(clip, { seconds: 20 });
   const seed = await startSeeder(clip);
   children.push(seed.child);
   record('a real H.264/AAC clip is made and seeded on loopback', !!seed.magnet, seed.infoHash);
@@ -310,8 +312,13 @@ async function main() {
   record('stop_stream stops it', stopped.ok && stopped.value.status === 'STOPPED' && after.ok && after.value.streams.length === 0,
     JSON.stringify(stopped).slice(0, 200));
 
-  // 12. A second instance, started directly: the first one's port is taken, so it falls
-  // back to a free one; SIGTERM then stops its streams gracefully before it exits.
+  // 12. The magnet link handler: a second launch on the same data dir with a magnet link
+  // hands it to this window over D-Bus and exits; the window plays it, and resumes it.
+  await handedOver(env, seed);
+
+  // 13. A second instance on another data dir, started directly with a magnet link: it
+  // is an instance of its own, opens the link by itself, and the first one's port being
+  // taken, falls back to a free one; SIGTERM then stops its streams gracefully.
   const firstPort = Number(new URL(src).port);
   await secondInstance(env, firstPort, seed);
 
@@ -319,13 +326,68 @@ async function main() {
   sessionId = undefined;
 }
 
+/** Launches the app with `args` on the first instance's data dir; resolves to its exit. */
+async function launchAgain(env, args) {
+  const app = start('handing over', APP, args, { env });
+  const exited = new Promise((r) => app.once('exit', (code, signal) => r({ code, signal })));
+  return withTimeout(exited, 20_000, 'the second launch to hand over and exit').catch((e) => ({ error: e.message, tail: app.tail(20) }));
+}
+
+const playerProbe = `const v = document.querySelector('[data-testid="video"]');
+  const bar = document.querySelector('[data-testid="resume-bar"]');
+  return v && { src: v.currentSrc, t: v.currentTime, paused: v.paused, readyState: v.readyState,
+    resumedAt: bar ? Number(bar.dataset.resumedAt) : null };`;
+
+async function handedOver(env, seed) {
+  // Back to the home screen first: the link must open the player by itself.
+  await wd('POST', s(`/element/${await find('player-back')}/click`), {});
+  await until('the home screen', 10_000, () => find('magnet-input'));
+  const exit = await launchAgain(env, [seed.magnet]);
+  const playing = await until('the handed-over magnet playing in the first window', 45_000, async () => {
+    const p = await exec(playerProbe);
+    return p && p.src.includes(seed.infoHash) && p.readyState >= 2 && p.t > 0.5 ? p : null;
+  }).catch((e) => e);
+  record('a second launch with a magnet link hands it to the running window, which plays it',
+    exit.code === 0 && typeof playing.t === 'number', `second launch ${JSON.stringify(exit)}, player ${JSON.stringify(playing.message ?? playing)}`);
+
+  // Resume: seek, pause (which saves), leave, hand the same link over again.
+  await exec(`const v = document.querySelector('[data-testid="video"]'); v.currentTime = 10;`);
+  await until('the seek to 10 s', 20_000, async () => {
+    const p = await exec(playerProbe);
+    return p && p.t >= 10 && p.readyState >= 2;
+  }).catch(() => null);
+  await exec(`document.querySelector('[data-testid="video"]').pause();`);
+  const saved = await until('the position saved in the history', 10_000, async () => {
+    const h = await invoke('history');
+    const e = h.ok && h.value.entries.find((x) => x.infoHash === seed.infoHash);
+    return e && e.positionSeconds >= 10 ? e : null;
+  }).catch((e) => e);
+  await wd('POST', s(`/element/${await find('player-back')}/click`), {});
+  await until('the home screen', 10_000, () => find('magnet-input'));
+  const again = await launchAgain(env, [seed.magnet]);
+  const resumed = await until('the player resumed', 45_000, async () => {
+    const p = await exec(playerProbe);
+    return p && p.src.includes(seed.infoHash) && p.resumedAt !== null && p.t >= saved.positionSeconds - 0.5 ? p : null;
+  }).catch((e) => e);
+  record('reopened, it resumes where it was left, with Start over',
+    again.code === 0 && typeof saved.positionSeconds === 'number' && typeof resumed.t === 'number' &&
+      Math.abs(resumed.resumedAt - saved.positionSeconds) < 0.5,
+    `saved ${JSON.stringify(saved.message ?? saved.positionSeconds)}, player ${JSON.stringify(resumed.message ?? resumed)}`);
+}
+
 async function secondInstance(env, takenPort, seed) {
-  const app = start('second instance', APP, [], { env: { ...env, PORT: String(takenPort), CINEMAHALAL_DATA_DIR: join(tmp, 'data2') } });
+  const app = start('second instance', APP, [seed.magnet], { env: { ...env, PORT: String(takenPort), CINEMAHALAL_DATA_DIR: join(tmp, 'data2') } });
   const served = await app.waitForLine(/listening on http:\/\/127\.0\.0\.1:(\d+)/, 30_000).catch((e) => e);
   const port = Array.isArray(served) ? Number(served[1]) : NaN;
   record('a second instance falls back to a free port when the preferred one is taken', port > 0 && port !== takenPort,
     `preferred ${takenPort}, got ${Number.isNaN(port) ? served.message : port}`);
   if (Number.isNaN(port)) return;
+  // Launched with a magnet link, its window opened it: the stream is there without a POST.
+  const opened = await until('the launch link prepared by its window', 45_000, async () => {
+    const list = await fetch(`http://127.0.0.1:${port}/api/streams`, { signal: AbortSignal.timeout(5000) }).then((r) => r.json());
+    return list.streams.find((x) => x.infoHash === seed.infoHash) ?? null;
+  }).catch((e) => e);
+  record('an instance launched with a magnet link opens it', opened.infoHash === seed.infoHash, String(opened.message ?? opened.streamUrl));
   const res = await fetch(`http://127.0.0.1:${port}/api/stream`, {
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ magnet: seed.magnet }), signal: AbortSignal.timeout(45_000),
   }).then((r) => r.json()).catch((e) => ({ error: e.message }));

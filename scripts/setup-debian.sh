@@ -12,7 +12,7 @@ packages=(
   xvfb webkit2gtk-driver   # a real desktop window under test, driven by WebDriver
   dbus-daemon              # a private session bus for that window (single instance over D-Bus)
   chromium                 # browser end-to-end tests (Debian's build, never a downloaded one)
-  ffmpeg                   # makes the test video
+  ffmpeg                   # runtime: probes, remuxes and transcodes what a browser cannot play; makes the test media
   python3-libtorrent       # the benchmark's seeders and plain-download ceiling
   nginx-light              # the reverse-proxy deployment test
   systemd                  # systemd-analyze verifies deploy/cinemahalal-server.service

@@ -10,6 +10,8 @@ macro_rules! with_commands {
             health,
             prepare_stream,
             stream_status,
+            probe_media,
+            subtitle_vtt,
             list_streams,
             stop_stream,
             open_in_player,

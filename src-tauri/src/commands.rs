@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use cinemahalal_engine::{CacheInfo, StreamStatus};
+use cinemahalal_media::MediaProbe;
 use cinemahalal_search::{Provider, SearchResponse};
 use cinemahalal_server::wire::{
     CacheCleared, Health, HistoryEntry, HistoryForgotten, HistoryList, ProviderList, ProviderTest,
@@ -47,6 +48,32 @@ pub fn stream_status(
     file_index: Option<usize>,
 ) -> Result<StreamStatus> {
     state.api.stream_status(&info_hash, file_index)
+}
+
+/// What one file of a stream holds (codecs, tracks, duration).
+#[tauri::command]
+pub async fn probe_media(
+    state: State<'_, Desktop>,
+    info_hash: String,
+    file_index: usize,
+) -> Result<MediaProbe> {
+    state.api.probe_media(&info_hash, file_index).await
+}
+
+/// A subtitle track as WebVTT text: the page makes a `blob:` track of it (the loopback
+/// server's .vtt is of another origin than the window, which a `<track>` refuses).
+#[tauri::command]
+pub async fn subtitle_vtt(
+    state: State<'_, Desktop>,
+    info_hash: String,
+    file_index: usize,
+    track: String,
+) -> Result<String> {
+    Ok(state
+        .api
+        .subtitle_vtt(&info_hash, file_index, &track)
+        .await?
+        .to_string())
 }
 
 #[tauri::command]

@@ -158,7 +158,9 @@ mod tests {
         let csp = &config["app"]["security"]["csp"];
         assert_eq!(csp["default-src"], "'self'");
         assert_eq!(csp["script-src"], "'self'");
-        assert_eq!(csp["media-src"], "http://127.0.0.1:*");
+        // blob: is the MediaSource hls.js plays converted video through (and subtitle
+        // tracks the page fetched), never a remote origin.
+        assert_eq!(csp["media-src"], "http://127.0.0.1:* blob:");
         assert_eq!(
             csp["connect-src"],
             "ipc: http://ipc.localhost http://127.0.0.1:*"

@@ -279,6 +279,7 @@ export function createFakeApi({ prepareDelayMs = 1200 } = {}) {
       status: 'STREAM_READY',
       // Like the server without a public URL or a trusted proxy: the Host the client used.
       streamUrl: `http://${req.headers.host}/api/stream/${hash}${isDefaultFile ? '' : `/${file.index}`}?token=${streamToken(hash)}`,
+      probeUrl: `http://${req.headers.host}/api/stream/${hash}/${file.index}/probe?token=${streamToken(hash)}`,
       infoHash: hash,
       name: t.name,
       videoFile: file.path,

@@ -24,6 +24,7 @@ const HASH = '0123456789abcdef0123456789abcdef01234567';
 const stream: StreamReady = {
   status: 'STREAM_READY',
   streamUrl: `http://127.0.0.1:3001/api/stream/${HASH}`,
+  probeUrl: `http://127.0.0.1:3001/api/stream/${HASH}/0/probe?token=t1`,
   infoHash: HASH,
   name: 'Big Buck Bunny',
   videoFile: 'bbb.mp4',
@@ -75,6 +76,15 @@ describe('HttpTransport requests', () => {
     await t.streamStatus(HASH);
     expect(calls[0].url).toBe(`/api/stream/${HASH}/status?fileIndex=3`);
     expect(calls[1].url).toBe(`/api/stream/${HASH}/status`);
+  });
+
+  it('probe, and subtitle tracks beside the probe URL with its token', async () => {
+    const { t, calls } = setup(() => jsonResponse({ container: 'mp4' }));
+    await t.probeMedia(HASH, 2);
+    expect(calls[0].url).toBe(`/api/stream/${HASH}/2/probe`);
+    expect(await t.subtitleTrackUrl(stream, 'file-3')).toBe(
+      `http://127.0.0.1:3001/api/stream/${HASH}/0/subtitles/file-3.vtt?token=t1`,
+    );
   });
 
   it('list, stop and providers', async () => {

@@ -12,6 +12,7 @@ function info(fileIndex = 0): StreamReady {
   return {
     status: 'STREAM_READY',
     streamUrl: `http://127.0.0.1:3001/api/stream/${HASH}${fileIndex ? '/' + fileIndex : ''}`,
+    probeUrl: `http://127.0.0.1:3001/api/stream/${HASH}/${fileIndex}/probe`,
     infoHash: HASH,
     name: 'Show S01',
     videoFile: `e${fileIndex}.mp4`,

@@ -6,17 +6,23 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use cinemahalal_engine::{CacheInfo, Engine, InfoHash, StreamInfo, StreamReader, StreamStatus};
+use cinemahalal_engine::{
+    CacheInfo, Engine, InfoHash, Source, StreamInfo, StreamReader, StreamStatus,
+};
+use cinemahalal_media::hls::{self, SegmentSpec};
+use cinemahalal_media::subtitles::{self, SubtitleSource};
+use cinemahalal_media::{MediaProbe, PlaybackMode, SubtitleKind, SubtitleTrack};
 use cinemahalal_search::{SearchError, SearchQuery, SearchResponse};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::history::History;
+use crate::media::{Loopback, MediaSettings, MediaState};
 use crate::search::{SearchSetup, SearchState};
 use crate::security::{STREAM_TOKEN_PARAM, StreamKeys};
 use crate::wire::{
-    CacheCleared, Health, HistoryEntry, HistoryForgotten, HistoryList, ProviderList, ProviderTest,
-    ProviderTestResult, SavePosition, SearchRequest, Stopped, StreamList, StreamReady,
-    StreamRequest,
+    CacheCleared, Health, HistoryEntry, HistoryForgotten, HistoryList, HlsQuery, ProviderList,
+    ProviderTest, ProviderTestResult, SavePosition, SearchRequest, Stopped, StreamList,
+    StreamReady, StreamRequest,
 };
 
 /// The one reason a failed provider test gives (see [`Api::test_provider`]).
@@ -29,6 +35,7 @@ pub struct Api {
     started: Instant,
     stream_keys: StreamKeys,
     history: History,
+    media: MediaState,
 }
 
 impl Api {
@@ -40,6 +47,15 @@ impl Api {
             search: SearchState::new(SearchSetup::default()),
             started: Instant::now(),
             stream_keys: StreamKeys::random(),
+            media: MediaState::new(MediaSettings::default(), None),
+        }
+    }
+
+    /// Runs ffmpeg with `settings`, reading streams from this server at `loopback`.
+    pub fn with_media(self, settings: MediaSettings, loopback: Loopback) -> Api {
+        Api {
+            media: MediaState::new(settings, Some(loopback)),
+            ..self
         }
     }
 
@@ -188,6 +204,7 @@ impl Api {
 
     pub async fn stop_stream(&self, info_hash: &str) -> Result<Stopped, ApiError> {
         let info_hash = parse_info_hash(info_hash)?;
+        self.media.forget(info_hash);
         self.engine.stop(info_hash).await?;
         Ok(Stopped {
             status: "STOPPED",
@@ -258,6 +275,10 @@ impl Api {
         StreamReady {
             status: "STREAM_READY",
             stream_url: format!("{path}?{STREAM_TOKEN_PARAM}={token}"),
+            probe_url: format!(
+                "{base_url}/api/stream/{}/{}/probe?{STREAM_TOKEN_PARAM}={token}",
+                info.info_hash, info.file_index
+            ),
             info,
         }
     }
@@ -268,4 +289,220 @@ pub fn parse_info_hash(text: &str) -> Result<InfoHash, ApiError> {
         .map_err(|e: cinemahalal_engine::InvalidInfoHash| {
             ApiError::new(ErrorCode::InvalidRequest, e.to_string())
         })
+}
+
+/// Media: what a file holds and the forms a browser can play, made by ffmpeg reading
+/// the file through this server (see [`crate::media`]).
+impl Api {
+    /// What one file of a stream holds: container, duration, video, audio and subtitle
+    /// tracks (embedded, and files beside it in the torrent). Cached per file.
+    pub async fn probe_media(
+        &self,
+        info_hash: &str,
+        file_index: usize,
+    ) -> Result<MediaProbe, ApiError> {
+        let info = self.stream_info(info_hash, Some(file_index))?;
+        if let Some(probe) = self.media.cached_probe(info.info_hash, info.file_index) {
+            return Ok(probe);
+        }
+        let input = self.media_input(&info)?;
+        let mut probe = {
+            let _permit = self.media.permit().await?;
+            cinemahalal_media::probe::probe(self.media.tools(), &input, self.media.idle()).await?
+        };
+        let video_path = &info.files[info.file_index].path;
+        probe
+            .subtitle_tracks
+            .extend(cinemahalal_media::probe::external_subtitles(
+                video_path,
+                info.files.iter().map(|f| (f.index, f.path.as_str())),
+            ));
+        self.media
+            .keep_probe(info.info_hash, info.file_index, &probe);
+        Ok(probe)
+    }
+
+    /// The VOD HLS playlist of a file in `query.mode` (remux unless transcode), with the
+    /// audio track `query.audio`; its segment URIs are relative and carry the query,
+    /// with a viewer id of their own when the query had none.
+    pub async fn hls_playlist(
+        &self,
+        info_hash: &str,
+        file_index: usize,
+        query: HlsQuery,
+    ) -> Result<String, ApiError> {
+        let (probe, mode, audio) = self.hls_checked(info_hash, file_index, &query).await?;
+        let viewer = match query.viewer {
+            Some(v) => v,
+            None => data_encoding::HEXLOWER.encode(&rand::random::<[u8; 8]>()),
+        };
+        let info = self.stream_info(info_hash, Some(file_index))?;
+        let token = self.stream_keys.token(&info.info_hash);
+        let mode = match mode {
+            PlaybackMode::Transcode => "transcode",
+            _ => "remux",
+        };
+        Ok(hls::playlist(probe.duration_seconds, |n| {
+            format!("{n}.ts?audio={audio}&mode={mode}&viewer={viewer}&{STREAM_TOKEN_PARAM}={token}")
+        }))
+    }
+
+    /// Segment `n` of the playlist, as MPEG-TS. A viewer's previous job on this file is
+    /// stopped; the ffmpeg process ends with this future.
+    pub async fn hls_segment(
+        &self,
+        info_hash: &str,
+        file_index: usize,
+        n: usize,
+        query: HlsQuery,
+    ) -> Result<Vec<u8>, ApiError> {
+        let (probe, mode, audio) = self.hls_checked(info_hash, file_index, &query).await?;
+        if hls::segment_span(probe.duration_seconds, n).is_none() {
+            return Err(ApiError::new(
+                ErrorCode::SegmentNotFound,
+                format!(
+                    "no segment {n}: the playlist has {}",
+                    hls::segment_count(probe.duration_seconds)
+                ),
+            ));
+        }
+        let info = self.stream_info(info_hash, Some(file_index))?;
+        let input = self.media_input(&info)?;
+        let encoder = match mode {
+            PlaybackMode::Transcode => self.media.encoder().await,
+            _ => cinemahalal_media::VideoEncoder::Libx264,
+        };
+        let spec = SegmentSpec {
+            mode,
+            audio,
+            encoder,
+            duration: probe.duration_seconds,
+            n,
+        };
+        let work = async {
+            let _permit = self.media.permit().await?;
+            Ok::<_, ApiError>(
+                hls::segment(self.media.tools(), &input, &spec, self.media.idle()).await?,
+            )
+        };
+        let Some(viewer) = query.viewer else {
+            return work.await;
+        };
+        let (abort, registration) = futures::future::AbortHandle::new_pair();
+        let _job = self
+            .media
+            .start_job((viewer, info.info_hash, info.file_index), abort);
+        futures::future::Abortable::new(work, registration)
+            .await
+            .unwrap_or_else(|_| {
+                Err(ApiError::new(
+                    ErrorCode::TranscodeFailed,
+                    "stopped: the same viewer asked for another segment, or the stream was stopped",
+                ))
+            })
+    }
+
+    /// A subtitle track of the probe (`embedded-N` or `file-N`) as WebVTT. Cached per
+    /// stream; an embedded track is read from the whole file.
+    pub async fn subtitle_vtt(
+        &self,
+        info_hash: &str,
+        file_index: usize,
+        id: &str,
+    ) -> Result<std::sync::Arc<str>, ApiError> {
+        let probe = self.probe_media(info_hash, file_index).await?;
+        let info = self.stream_info(info_hash, Some(file_index))?;
+        let not_found = || {
+            ApiError::new(
+                ErrorCode::TrackNotFound,
+                format!("the file has no subtitle track {id:?}"),
+            )
+        };
+        let track: &SubtitleTrack = probe
+            .subtitle_tracks
+            .iter()
+            .find(|t| t.id == id)
+            .ok_or_else(not_found)?;
+        if let Some(vtt) = self.media.cached_subtitles(info.info_hash, file_index, id) {
+            return Ok(vtt);
+        }
+        let (kind, n) = SubtitleTrack::parse_id(id).ok_or_else(not_found)?;
+        let (input, source) = match kind {
+            SubtitleKind::Embedded => (self.media_input(&info)?, SubtitleSource::Embedded(n)),
+            SubtitleKind::External => {
+                // The file beside the video is downloaded too from now on.
+                let file = self
+                    .engine
+                    .prepare(Source::InfoHash(info.info_hash), Some(n))
+                    .await?;
+                (
+                    self.media_input(&file)?,
+                    SubtitleSource::File(track.codec.clone()),
+                )
+            }
+        };
+        let vtt: std::sync::Arc<str> = {
+            let _permit = self.media.permit().await?;
+            subtitles::to_webvtt(self.media.tools(), &input, &source, self.media.idle())
+                .await?
+                .into()
+        };
+        self.media
+            .keep_subtitles(info.info_hash, file_index, id, vtt.clone());
+        Ok(vtt)
+    }
+
+    /// ffmpeg jobs making segments now.
+    pub fn running_transcodes(&self) -> usize {
+        self.media.running_jobs()
+    }
+
+    /// The probe, the mode (remux or transcode) and the audio track a query asks for.
+    async fn hls_checked(
+        &self,
+        info_hash: &str,
+        file_index: usize,
+        query: &HlsQuery,
+    ) -> Result<(MediaProbe, PlaybackMode, usize), ApiError> {
+        let mode = match query.mode.unwrap_or(PlaybackMode::Remux) {
+            PlaybackMode::Direct => {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidRequest,
+                    "mode is remux or transcode; direct play is the stream URL",
+                ));
+            }
+            m => m,
+        };
+        if let Some(v) = &query.viewer
+            && (v.is_empty()
+                || v.len() > 64
+                || !v
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        {
+            return Err(ApiError::new(
+                ErrorCode::InvalidRequest,
+                "viewer is 1 to 64 letters, digits, - or _",
+            ));
+        }
+        let probe = self.probe_media(info_hash, file_index).await?;
+        let audio = query.audio.unwrap_or(0);
+        if !probe.audio_tracks.is_empty() && audio >= probe.audio_tracks.len()
+            || probe.audio_tracks.is_empty() && audio > 0
+        {
+            return Err(ApiError::new(
+                ErrorCode::TrackNotFound,
+                format!(
+                    "no audio track {audio}: the file has {}",
+                    probe.audio_tracks.len()
+                ),
+            ));
+        }
+        Ok((probe, mode, audio))
+    }
+
+    fn media_input(&self, info: &StreamInfo) -> Result<cinemahalal_media::Input, ApiError> {
+        let token = self.stream_keys.token(&info.info_hash);
+        self.media.input(&info.info_hash, info.file_index, &token)
+    }
 }

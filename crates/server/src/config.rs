@@ -15,6 +15,7 @@ use clap::{ArgAction, Parser, ValueEnum};
 use ipnet::IpNet;
 
 use crate::base_url::{BaseUrlPolicy, DEFAULT_TRUSTED_PROXIES, parse_public_url};
+use crate::media::{DEFAULT_MAX_TRANSCODES, DEFAULT_TRANSCODE_IDLE_TIMEOUT, MediaSettings};
 use crate::search::SearchSetup;
 use crate::security::SecuritySettings;
 use crate::start::{Port, Settings};
@@ -96,6 +97,18 @@ pub struct Config {
         value_delimiter = ','
     )]
     pub allowed_hosts: Vec<String>,
+    /// The ffmpeg program that remuxes and transcodes what a browser cannot play.
+    #[arg(long, env = "CINEMAHALAL_FFMPEG", default_value = "ffmpeg")]
+    pub ffmpeg: PathBuf,
+    /// The ffprobe program that reads what a file holds.
+    #[arg(long, env = "CINEMAHALAL_FFPROBE", default_value = "ffprobe")]
+    pub ffprobe: PathBuf,
+    /// Seconds an ffmpeg job may produce nothing before it is stopped (TRANSCODE_FAILED).
+    #[arg(long, env = "CINEMAHALAL_TRANSCODE_IDLE_TIMEOUT", default_value_t = DEFAULT_TRANSCODE_IDLE_TIMEOUT.as_secs())]
+    pub transcode_idle_timeout: u64,
+    /// ffmpeg and ffprobe processes at once (one more waits, then TOO_MANY_TRANSCODES).
+    #[arg(long, env = "CINEMAHALAL_MAX_TRANSCODES", default_value_t = DEFAULT_MAX_TRANSCODES)]
+    pub max_transcodes: usize,
     /// Log lines for people (`human`) or for log collectors (`json`). Filter with RUST_LOG.
     #[arg(long, env = "CINEMAHALAL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
     pub log_format: LogFormat,
@@ -149,6 +162,14 @@ impl Config {
             security: SecuritySettings {
                 access_token: self.access_token.clone().filter(|t| !t.is_empty()),
                 allowed_hosts: self.allowed_hosts.clone(),
+            },
+            media: MediaSettings {
+                tools: cinemahalal_media::Tools {
+                    ffmpeg: self.ffmpeg.clone(),
+                    ffprobe: self.ffprobe.clone(),
+                },
+                idle_timeout: Duration::from_secs(self.transcode_idle_timeout.max(1)),
+                max_transcodes: self.max_transcodes.max(1),
             },
         }
     }

@@ -9,12 +9,15 @@ use ts_rs::{Config, TS};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::wire::{
-    CacheCleared, Health, HistoryEntry, HistoryForgotten, HistoryList, ProviderList, ProviderTest,
-    ProviderTestResult, SavePosition, SearchRequest, Stopped, StreamList, StreamReady,
-    StreamRequest,
+    CacheCleared, Health, HistoryEntry, HistoryForgotten, HistoryList, HlsQuery, ProviderList,
+    ProviderTest, ProviderTestResult, SavePosition, SearchRequest, Stopped, StreamList,
+    StreamReady, StreamRequest,
 };
 use cinemahalal_engine::{
     ByteRange, CacheInfo, CachedTorrent, Peers, StreamInfo, StreamState, StreamStatus, TorrentFile,
+};
+use cinemahalal_media::{
+    AudioTrack, MediaProbe, PlaybackMode, SubtitleKind, SubtitleTrack, VideoInfo,
 };
 use cinemahalal_search::{
     Provider, ProviderFailure, ProviderKind, Quality, ReleaseSource, Resolution, SearchResponse,
@@ -99,6 +102,13 @@ pub fn typescript() -> String {
     c.declare::<HistoryList>();
     c.declare::<SavePosition>();
     c.declare::<HistoryForgotten>();
+    c.declare::<PlaybackMode>();
+    c.declare::<VideoInfo>();
+    c.declare::<AudioTrack>();
+    c.declare::<SubtitleKind>();
+    c.declare::<SubtitleTrack>();
+    c.declare::<MediaProbe>();
+    c.declare::<HlsQuery>();
 
     let missing: Vec<_> = c.used.difference(&c.declared).collect();
     assert!(

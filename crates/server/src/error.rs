@@ -54,6 +54,18 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// The watch history could not be saved (history.json in the data dir). 500.
     HistoryFailed,
+    /// ffmpeg or ffprobe could not be started: not installed, or `--ffmpeg` is wrong. 503.
+    FfmpegMissing,
+    /// ffprobe could not read the file as media. 422.
+    ProbeFailed,
+    /// ffmpeg failed or stalled making a segment or subtitles. 500.
+    TranscodeFailed,
+    /// No audio or subtitle track of that index or id. 404.
+    TrackNotFound,
+    /// No HLS segment of that number. 404.
+    SegmentNotFound,
+    /// As many ffmpeg processes as `--max-transcodes` are running. 503.
+    TooManyTranscodes,
 }
 
 impl ErrorCode {
@@ -80,6 +92,12 @@ impl ErrorCode {
             ErrorCode::TooManyStreams => 503,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::HistoryFailed => 500,
+            ErrorCode::FfmpegMissing => 503,
+            ErrorCode::ProbeFailed => 422,
+            ErrorCode::TranscodeFailed => 500,
+            ErrorCode::TrackNotFound => 404,
+            ErrorCode::SegmentNotFound => 404,
+            ErrorCode::TooManyTranscodes => 503,
         }
     }
 }

@@ -15,6 +15,7 @@
 //!   `http::extract`, extractors that answer malformed input with `INVALID_REQUEST`.
 //! - [`history`]: the watch history (where each file was left), `history.json` in the
 //!   data dir, written atomically.
+//! - [`media`]: the media state: probe and WebVTT caches, ffmpeg jobs and their cap.
 //! - [`range`]: the `Range` header, RFC 9110 semantics.
 //! - [`security`]: who may talk to the server (Host allow-list, access token, origins
 //!   of control requests, stream tokens); `http::guard` applies it to every request.
@@ -32,6 +33,7 @@ pub mod contract;
 pub mod error;
 pub mod history;
 pub mod http;
+pub mod media;
 pub mod range;
 pub mod search;
 pub mod security;

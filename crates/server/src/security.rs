@@ -205,7 +205,8 @@ pub enum RequestKind {
     Ui,
     /// `GET /api/health`, `GET /api/stream/{hash}/status`.
     ReadOnly,
-    /// `GET /api/stream/{hash}[/{file}]`: the media itself.
+    /// `GET /api/stream/{hash}[/{file}]`: the media itself; and what is made from a
+    /// file: `…/{file}/probe`, `…/{file}/hls/…`, `…/{file}/subtitles/…`.
     Media,
     /// Everything else under `/api`: search, providers, preparing and stopping streams.
     Control,
@@ -228,6 +229,10 @@ impl RequestKind {
             ["health"] => RequestKind::ReadOnly,
             ["stream", _, "status"] => RequestKind::ReadOnly,
             ["stream", _] | ["stream", _, _] => RequestKind::Media,
+            // What is made from a file (probe, HLS, WebVTT) is the file's media too.
+            ["stream", _, _, "probe"]
+            | ["stream", _, _, "hls", _]
+            | ["stream", _, _, "subtitles", _] => RequestKind::Media,
             _ => RequestKind::Control,
         }
     }
@@ -463,6 +468,17 @@ mod tests {
             kind(Method::HEAD, &format!("{media}/2")),
             RequestKind::Media
         );
+        for made in [
+            "probe",
+            "hls/index.m3u8",
+            "hls/3.ts",
+            "subtitles/file-2.vtt",
+        ] {
+            let path = format!("{media}/0/{made}");
+            assert_eq!(kind(Method::GET, &path), RequestKind::Media, "{path}");
+        }
+        let deeper = format!("{media}/0/hls/x/y");
+        assert_eq!(kind(Method::GET, &deeper), RequestKind::Control);
         assert_eq!(kind(Method::DELETE, &media), RequestKind::Control);
         assert_eq!(kind(Method::POST, "/api/stream"), RequestKind::Control);
         assert_eq!(kind(Method::GET, "/api/search"), RequestKind::Control);

@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 use crate::Api;
 use crate::base_url::BaseUrlPolicy;
 use crate::http::AppState;
+use crate::media::{Loopback, MediaSettings};
 use crate::search::SearchSetup;
 use crate::security::{SecurityPolicy, SecuritySettings};
 use crate::server::{self, HttpListener, SHUTDOWN_GRACE};
@@ -39,6 +40,8 @@ pub struct Settings {
     pub ui_dir: Option<PathBuf>,
     /// The access token and the extra host names (see [`crate::security`]).
     pub security: SecuritySettings,
+    /// ffmpeg, ffprobe and the bounds of their jobs (see [`crate::media`]).
+    pub media: MediaSettings,
 }
 
 /// Which port the HTTP API listens on.
@@ -63,6 +66,7 @@ impl Settings {
             base_url: BaseUrlPolicy::default(),
             ui_dir: None,
             security: SecuritySettings::default(),
+            media: MediaSettings::default(),
         }
     }
 }
@@ -97,7 +101,23 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     };
     let local_addr = listener.local_addr()?;
     let addrs = listener.local_addrs();
-    let api = Arc::new(Api::new(engine.clone()).with_search(settings.search));
+    // ffmpeg reads streams through this server, on loopback when it listens on every address.
+    let mut loopback_addr = local_addr;
+    if loopback_addr.ip().is_unspecified() {
+        loopback_addr.set_ip(match loopback_addr.ip() {
+            IpAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+            IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let loopback = Loopback {
+        base_url: format!("http://{loopback_addr}"),
+        access_token: settings.security.access_token.clone(),
+    };
+    let api = Arc::new(
+        Api::new(engine.clone())
+            .with_search(settings.search)
+            .with_media(settings.media, loopback),
+    );
     let security = SecurityPolicy::new(
         &settings.security,
         settings.bind,

@@ -3,6 +3,7 @@
 //! are generated from these (see [`crate::contract`]); nothing else defines them.
 
 use cinemahalal_engine::{EngineError, InfoHash, Source, StreamInfo};
+use cinemahalal_media::PlaybackMode;
 use cinemahalal_search::Provider;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -36,8 +37,28 @@ pub struct StreamRequest {
 pub struct StreamReady {
     pub status: &'static str,
     pub stream_url: String,
+    /// `GET` it for the file's [`cinemahalal_media::MediaProbe`] (with the stream token).
+    pub probe_url: String,
     #[serde(flatten)]
     pub info: StreamInfo,
+}
+
+/// Query of `GET /api/stream/{infoHash}/{fileIndex}/hls/index.m3u8` and of its segments.
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HlsQuery {
+    /// Which audio track (its `index` in the probe); the first when absent.
+    #[ts(optional)]
+    pub audio: Option<usize>,
+    /// `remux` (the default) or `transcode`.
+    #[ts(optional)]
+    pub mode: Option<PlaybackMode>,
+    /// Who plays: one ffmpeg job per viewer and file. The playlist gives one when absent.
+    #[ts(optional)]
+    pub viewer: Option<String>,
+    /// The stream token, as in `streamUrl`.
+    #[ts(optional)]
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

@@ -4,7 +4,8 @@
 //! - the engine never depends on an HTTP crate (axum, hyper, tower, reqwest, …) or tauri;
 //! - search never on librqbit, axum or tauri;
 //! - no crate but the engine and the test kit depends on librqbit (tests included);
-//! - `cinemahalal-magnet`, when present, on neither librqbit nor an HTTP crate.
+//! - `cinemahalal-magnet`, when present, on neither librqbit nor an HTTP crate;
+//! - `cinemahalal-media` (ffprobe, ffmpeg) on neither librqbit, an HTTP crate nor tauri.
 //!
 //! The rules look at each crate's own (direct) dependencies: librqbit itself speaks HTTP
 //! to trackers, and that is its business.
@@ -17,6 +18,7 @@ const ENGINE: &str = "cinemahalal-engine";
 const SEARCH: &str = "cinemahalal-search";
 const TESTKIT: &str = "cinemahalal-testkit";
 const MAGNET: &str = "cinemahalal-magnet";
+const MEDIA: &str = "cinemahalal-media";
 
 fn is_http(dep: &str) -> bool {
     [
@@ -92,6 +94,7 @@ fn violations(metadata: &Value) -> Vec<String> {
             ENGINE => shipped && (is_http(name) || is_tauri(name)),
             SEARCH => shipped && (name == "librqbit" || is_axum(name) || is_tauri(name)),
             MAGNET => shipped && (name == "librqbit" || is_http(name)),
+            MEDIA => shipped && (name == "librqbit" || is_http(name) || is_tauri(name)),
             _ => false,
         } || (name == "librqbit" && krate != ENGINE && krate != TESTKIT);
         if broken {
@@ -131,7 +134,7 @@ fn the_workspace_keeps_its_dependency_invariants() {
     let metadata = workspace_metadata();
     // The rules name crates: a rename must not turn them into rules about nothing.
     let names: Vec<&str> = dependencies(&metadata).iter().map(|d| d.krate).collect();
-    for krate in [ENGINE, SEARCH, TESTKIT] {
+    for krate in [ENGINE, SEARCH, TESTKIT, MEDIA] {
         assert!(names.contains(&krate), "no workspace crate {krate}");
     }
     assert_eq!(violations(&metadata), Vec::<String>::new());
@@ -156,6 +159,18 @@ fn with_dependency(mut metadata: Value, krate: &str, name: &str, kind: Option<&s
 fn each_broken_invariant_is_reported() {
     let metadata = workspace_metadata();
     let cases = [
+        (
+            MEDIA,
+            "axum",
+            None,
+            "cinemahalal-media depends on axum (normal dependency)",
+        ),
+        (
+            MEDIA,
+            "librqbit",
+            None,
+            "cinemahalal-media depends on librqbit (normal dependency)",
+        ),
         (
             ENGINE,
             "axum",

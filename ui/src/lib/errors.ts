@@ -55,6 +55,18 @@ const SENTENCES: Record<ErrorCode | UiErrorCode, string> = {
     'That is too large to send to the engine. A .torrent file must be under 16 MiB; choose another file or paste its magnet link instead.',
   HISTORY_FAILED:
     'Where you stopped watching could not be saved. Check that there is free disk space and that the data folder can be written to; playback goes on.',
+  FFMPEG_MISSING:
+    'This video needs converting, and ffmpeg is not installed. Make sure ffmpeg is installed (Debian/Ubuntu: sudo apt install ffmpeg; macOS: brew install ffmpeg; Windows: winget install ffmpeg), then play it again.',
+  PROBE_FAILED:
+    'This file could not be read as a video, so it cannot be converted. Choose another file of the torrent or another result.',
+  TRANSCODE_FAILED:
+    'Converting this video for the browser failed. Try the other playback form in the player, or copy the stream URL into VLC or mpv.',
+  TRACK_NOT_FOUND:
+    'That audio or subtitle track is not in this file. Pick another track in the player.',
+  SEGMENT_NOT_FOUND:
+    'The player asked for a part of the converted video that does not exist. Start the video again.',
+  TOO_MANY_TRANSCODES:
+    'Too many videos are being converted at once. Stop one you no longer watch, then try again.',
   NETWORK:
     'CinemaHalal could not reach its engine. Make sure the app (or the server) is still running, then try again.',
   PLAYBACK_UNSUPPORTED:

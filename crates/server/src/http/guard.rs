@@ -26,11 +26,18 @@ pub const MEDIA_CSP: &str = "default-src 'none'; sandbox";
 
 pub(super) async fn guard(State(s): State<AppState>, request: Request, next: Next) -> Response {
     let kind = RequestKind::of(request.method(), request.uri().path());
+    let readable = kind == RequestKind::Media && readable_cross_origin(&s, &request);
     let mut response = match refusal(&s, &request, kind) {
         None => next.run(request).await,
         Some(refusal) => refusal,
     };
     harden(response.headers_mut(), kind);
+    if readable {
+        response.headers_mut().insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+    }
     response
 }
 
@@ -100,6 +107,18 @@ fn refusal(s: &AppState, request: &Request, kind: RequestKind) -> Option<Respons
         RequestKind::Media | RequestKind::ReadOnly | RequestKind::Ui => {}
     }
     None
+}
+
+/// Whether a page of another origin (the desktop window; hls.js fetches what `<video>`
+/// only plays) may read this answer: what is made from a file (probe, playlist,
+/// segments, WebVTT), and only with the stream's token, its capability.
+fn readable_cross_origin(s: &AppState, request: &Request) -> bool {
+    let path = request.uri().path();
+    let mut parts = path.split('/').skip(3);
+    let (Some(hash), Some(_file), Some(_made)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    parse_info_hash(hash).is_ok_and(|h| s.api.stream_keys().check(&h, request.uri().query()))
 }
 
 /// The origins this server's own pages have, as a browser writes them in `Origin`: the

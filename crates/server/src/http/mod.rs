@@ -4,6 +4,7 @@
 
 mod extract;
 mod guard;
+mod hls;
 mod media;
 
 use std::net::SocketAddr;
@@ -109,6 +110,13 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/history/{hash}/{file}",
             delete(forget_position).put(save_position),
+        )
+        .route("/stream/{hash}/{file}/probe", get(hls::probe))
+        .route("/stream/{hash}/{file}/hls/index.m3u8", get(hls::playlist))
+        .route("/stream/{hash}/{file}/hls/{segment}", get(hls::segment))
+        .route(
+            "/stream/{hash}/{file}/subtitles/{track}",
+            get(hls::subtitles),
         )
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such API path") })
         .method_not_allowed_fallback(|| async {

@@ -33,6 +33,7 @@ pub struct Options {
     pub base_url: BaseUrlPolicy,
     pub security: cinemahalal_server::security::SecuritySettings,
     pub ui_dir: Option<std::path::PathBuf>,
+    pub media: cinemahalal_server::media::MediaSettings,
 }
 
 pub struct TestServer {
@@ -69,6 +70,7 @@ impl TestServer {
         settings.base_url = options.base_url;
         settings.security = options.security;
         settings.ui_dir = options.ui_dir;
+        settings.media = options.media;
         let running = cinemahalal_server::start(settings).await.unwrap();
         TestServer {
             base: running.base_url(),

@@ -6,6 +6,7 @@ import type {
   HistoryEntry,
   HistoryForgotten,
   HistoryList,
+  MediaProbe,
   Provider,
   ProviderList,
   ProviderTest,
@@ -20,6 +21,17 @@ import type {
   StreamStatus,
 } from '../types';
 import type { Transport } from './transport';
+
+/**
+ * The URL of something the server makes from a stream's file (`hls/index.m3u8`,
+ * `subtitles/ID.vtt`): beside `probeUrl`, which the server built, with its token.
+ */
+export function madeFromFile(stream: StreamReady, path: string, params: Record<string, string> = {}): string {
+  const url = new URL(stream.probeUrl);
+  url.pathname = url.pathname.replace(/\/probe$/, `/${path}`);
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  return url.toString();
+}
 
 type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -107,6 +119,14 @@ export class HttpTransport implements Transport {
   streamStatus(infoHash: string, fileIndex?: number): Promise<StreamStatus> {
     const q = fileIndex === undefined ? '' : `?fileIndex=${encodeURIComponent(fileIndex)}`;
     return this.request('GET', `/api/stream/${encodeURIComponent(infoHash)}/status${q}`);
+  }
+
+  probeMedia(infoHash: string, fileIndex: number): Promise<MediaProbe> {
+    return this.request('GET', `/api/stream/${encodeURIComponent(infoHash)}/${fileIndex}/probe`);
+  }
+
+  async subtitleTrackUrl(stream: StreamReady, id: string): Promise<string> {
+    return madeFromFile(stream, `subtitles/${encodeURIComponent(id)}.vtt`);
   }
 
   async listStreams(): Promise<StreamReady[]> {

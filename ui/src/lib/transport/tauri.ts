@@ -8,6 +8,7 @@ import type {
   HistoryEntry,
   HistoryForgotten,
   HistoryList,
+  MediaProbe,
   Player,
   Provider,
   ProviderList,
@@ -33,6 +34,9 @@ interface Answers extends Record<Command, unknown> {
   health: Health;
   prepare_stream: StreamReady;
   stream_status: StreamStatus;
+  probe_media: MediaProbe;
+  /** WebVTT text. */
+  subtitle_vtt: string;
   list_streams: StreamList;
   stop_stream: Stopped;
   open_in_player: null;
@@ -89,6 +93,15 @@ export class TauriTransport implements Transport {
 
   streamStatus(infoHash: string, fileIndex?: number): Promise<StreamStatus> {
     return this.call('stream_status', defined({ infoHash, fileIndex }));
+  }
+
+  probeMedia(infoHash: string, fileIndex: number): Promise<MediaProbe> {
+    return this.call('probe_media', { infoHash, fileIndex });
+  }
+
+  async subtitleTrackUrl(stream: StreamReady, id: string): Promise<string> {
+    const vtt = await this.call('subtitle_vtt', { infoHash: stream.infoHash, fileIndex: stream.fileIndex, track: id });
+    return URL.createObjectURL(new Blob([vtt], { type: 'text/vtt' }));
   }
 
   async listStreams(): Promise<StreamReady[]> {

@@ -4,6 +4,7 @@ import type {
   Health,
   HistoryEntry,
   HistoryForgotten,
+  MediaProbe,
   Player,
   Provider,
   ProviderTestResult,
@@ -29,6 +30,14 @@ export interface Transport {
   /** Can take up to a minute while the torrent's metadata is fetched. */
   prepareStream(req: StreamRequest): Promise<StreamReady>;
   streamStatus(infoHash: string, fileIndex?: number): Promise<StreamStatus>;
+  /** What the file holds: codecs, duration, audio and subtitle tracks. */
+  probeMedia(infoHash: string, fileIndex: number): Promise<MediaProbe>;
+  /**
+   * A URL a `<track>` of this page can load for subtitle track `id` of `stream`: the
+   * server's `.vtt` over HTTP; in the desktop app a `blob:` of the WebVTT (the loopback
+   * server is another origin than the window, and `<track>` refuses those).
+   */
+  subtitleTrackUrl(stream: StreamReady, id: string): Promise<string>;
   listStreams(): Promise<StreamReady[]>;
   stopStream(infoHash: string): Promise<void>;
   /** Puts `stream.streamUrl` on the clipboard. */

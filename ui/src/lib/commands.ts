@@ -1,7 +1,7 @@
 // The desktop app's Tauri commands, generated from src-tauri/src/command_names.rs by
 // src-tauri/src/lib.rs's tests. Do not edit: `cargo test -p cinemahalal-desktop` rewrites it.
 
-export const COMMANDS = ["health", "prepare_stream", "stream_status", "list_streams", "stop_stream", "open_in_player", "copy_stream_url", "search", "list_providers", "save_providers", "test_provider", "cache_info", "clear_cache", "history", "save_position", "forget_position", "clear_history"] as const;
+export const COMMANDS = ["health", "prepare_stream", "stream_status", "probe_media", "subtitle_vtt", "list_streams", "stop_stream", "open_in_player", "copy_stream_url", "search", "list_providers", "save_providers", "test_provider", "cache_info", "clear_cache", "history", "save_position", "forget_position", "clear_history"] as const;
 
 export type Command = (typeof COMMANDS)[number];
 

@@ -6,7 +6,7 @@
  * The stable error codes of the API. The first six come from the original spec. Each
  * names what failed, so the UI can say so: a code is never reused for another failure.
  */
-export type ErrorCode = "METADATA_TIMEOUT" | "NO_VIDEO_FILE" | "NO_SEEDS" | "STREAM_FAILED" | "SEARCH_FAILED" | "INVALID_REQUEST" | "STREAM_NOT_FOUND" | "TOO_MANY_READERS" | "RANGE_NOT_SATISFIABLE" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SETTINGS_FAILED" | "PLAYER_FAILED" | "CLIPBOARD_FAILED" | "HOST_NOT_ALLOWED" | "UNAUTHORIZED" | "ORIGIN_NOT_ALLOWED" | "INTERNAL_ERROR" | "TOO_MANY_STREAMS" | "PAYLOAD_TOO_LARGE" | "HISTORY_FAILED";
+export type ErrorCode = "METADATA_TIMEOUT" | "NO_VIDEO_FILE" | "NO_SEEDS" | "STREAM_FAILED" | "SEARCH_FAILED" | "INVALID_REQUEST" | "STREAM_NOT_FOUND" | "TOO_MANY_READERS" | "RANGE_NOT_SATISFIABLE" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SETTINGS_FAILED" | "PLAYER_FAILED" | "CLIPBOARD_FAILED" | "HOST_NOT_ALLOWED" | "UNAUTHORIZED" | "ORIGIN_NOT_ALLOWED" | "INTERNAL_ERROR" | "TOO_MANY_STREAMS" | "PAYLOAD_TOO_LARGE" | "HISTORY_FAILED" | "FFMPEG_MISSING" | "PROBE_FAILED" | "TRANSCODE_FAILED" | "TRACK_NOT_FOUND" | "SEGMENT_NOT_FOUND" | "TOO_MANY_TRANSCODES";
 
 /**
  * Every failed operation's answer, over HTTP (with [`ErrorCode::http_status`]) and from
@@ -82,7 +82,11 @@ isDefaultFile: boolean, files: Array<TorrentFile>, };
 /**
  * Answer of `POST /api/stream`, and one entry of `GET /api/streams`.
  */
-export type StreamReady = { status: string, streamUrl: string, infoHash: string, name: string, 
+export type StreamReady = { status: string, streamUrl: string, 
+/**
+ * `GET` it for the file's [`cinemahalal_media::MediaProbe`] (with the stream token).
+ */
+probeUrl: string, infoHash: string, name: string, 
 /**
  * The file this answer is about (the one played when no index is given, unless one was asked for).
  */
@@ -393,3 +397,85 @@ export type HistoryForgotten = {
  * How many entries went.
  */
 removed: number, };
+
+export type PlaybackMode = "direct" | "remux" | "transcode";
+
+export type VideoInfo = { 
+/**
+ * ffmpeg's codec name: `h264`, `hevc`, `vp9`, `av1`, …
+ */
+codec: string, width: number, height: number, };
+
+export type AudioTrack = { 
+/**
+ * Position among the file's audio tracks (the `audio` parameter of the HLS playlist).
+ */
+index: number, 
+/**
+ * ffmpeg's codec name: `aac`, `ac3`, `eac3`, `dts`, `opus`, …
+ */
+codec: string, channels: number, 
+/**
+ * As the file tags it (`eng`, `fre`, …), if it does.
+ */
+language: string | null, title: string | null, default: boolean, };
+
+export type SubtitleKind = "embedded" | "external";
+
+export type SubtitleTrack = { 
+/**
+ * `embedded-N` (N-th subtitle stream) or `file-N` (file index in the torrent): the
+ * name in `subtitles/{id}.vtt`.
+ */
+id: string, kind: SubtitleKind, language: string | null, title: string | null, 
+/**
+ * ffmpeg's codec name (`subrip`, `ass`, `webvtt`, `hdmv_pgs_subtitle`, …) or, for a
+ * file, its extension.
+ */
+codec: string, };
+
+/**
+ * What a video file holds (`GET /api/stream/{infoHash}/{fileIndex}/probe`).
+ */
+export type MediaProbe = { 
+/**
+ * `matroska`, `mp4`, `mpegts`, `avi`, … (ffmpeg's demuxer name, simplified).
+ */
+container: string, 
+/**
+ * The true duration in seconds (0 when the file does not say).
+ */
+durationSeconds: number, 
+/**
+ * The main video stream; `null` for a file without one.
+ */
+video: VideoInfo | null, audioTracks: Array<AudioTrack>, 
+/**
+ * Embedded tracks first, then files beside the video.
+ */
+subtitleTracks: Array<SubtitleTrack>, 
+/**
+ * How a Chromium-like browser should play it: the UI refines this with `canPlayType`.
+ */
+recommended: PlaybackMode, };
+
+/**
+ * Query of `GET /api/stream/{infoHash}/{fileIndex}/hls/index.m3u8` and of its segments.
+ */
+export type HlsQuery = { 
+/**
+ * Which audio track (its `index` in the probe); the first when absent.
+ */
+audio?: number, 
+/**
+ * `remux` (the default) or `transcode`.
+ */
+mode?: PlaybackMode, 
+/**
+ * Who plays: one ffmpeg job per viewer and file. The playlist gives one when absent.
+ */
+viewer?: string, 
+/**
+ * The stream token, as in `streamUrl`.
+ */
+token?: string, };

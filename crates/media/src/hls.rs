@@ -57,9 +57,22 @@ pub struct SegmentSpec {
     pub n: usize,
 }
 
-/// ffmpeg's arguments for a segment, or `None` when it does not exist.
-pub fn segment_args(input: &Input, spec: &SegmentSpec) -> Option<Vec<String>> {
+/// Where a segment is cut from the input: from `start` (seconds), for `len` (to the end
+/// when `None`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cut {
+    pub start: f64,
+    pub len: Option<f64>,
+}
+
+/// ffmpeg's arguments for a segment, or `None` when it does not exist. Without `cut`,
+/// the segment's nominal span.
+pub fn segment_args(input: &Input, spec: &SegmentSpec, cut: Option<Cut>) -> Option<Vec<String>> {
     let (start, len) = segment_span(spec.duration, spec.n)?;
+    let Cut { start, len } = cut.unwrap_or(Cut {
+        start,
+        len: Some(len),
+    });
     let transcode = spec.mode == PlaybackMode::Transcode;
     let mut before: Vec<String> = Vec::new();
     if transcode {
@@ -70,7 +83,9 @@ pub fn segment_args(input: &Input, spec: &SegmentSpec) -> Option<Vec<String>> {
         .map(String::from)
         .to_vec();
     args.extend(input.args(&before));
-    args.extend(["-t".into(), format!("{len:.3}")]);
+    if let Some(len) = len {
+        args.extend(["-t".into(), format!("{len:.3}")]);
+    }
     args.extend([
         "-map".into(),
         "0:v:0?".into(),
@@ -112,7 +127,13 @@ pub async fn segment(
     spec: &SegmentSpec,
     idle: Duration,
 ) -> Result<Vec<u8>, MediaError> {
-    let args = segment_args(input, spec)
+    let (start, len) = segment_span(spec.duration, spec.n)
+        .ok_or_else(|| MediaError::TranscodeFailed(format!("no segment {}", spec.n)))?;
+    let cut = match spec.mode {
+        PlaybackMode::Remux => Some(remux_cut(tools, input, start, len, spec, idle).await?),
+        _ => None,
+    };
+    let args = segment_args(input, spec, cut)
         .ok_or_else(|| MediaError::TranscodeFailed(format!("no segment {}", spec.n)))?;
     let out = process::run(&tools.ffmpeg, &args, idle, MediaError::TranscodeFailed).await?;
     if !out.success || out.stdout.is_empty() {
@@ -123,6 +144,79 @@ pub async fn segment(
         }));
     }
     Ok(out.stdout)
+}
+
+/// A copied video can only start on a key frame, and a seek lands on the key frame at or
+/// before its target. So a remuxed segment runs from the key frame a seek to its nominal
+/// start lands on to the one a seek to its nominal end lands on, audio included: the
+/// segments tile the file with neither gaps nor overlaps (players shift their timeline by
+/// an overlap, which lengthens the duration they show). A key frame interval longer than
+/// a segment falls back to the nominal span.
+async fn remux_cut(
+    tools: &Tools,
+    input: &Input,
+    start: f64,
+    len: f64,
+    spec: &SegmentSpec,
+    idle: Duration,
+) -> Result<Cut, MediaError> {
+    // The seek lands on the key frame when aimed a hair after it.
+    let from = if spec.n == 0 {
+        Some(0.0)
+    } else {
+        keyframe_at(tools, input, start, idle)
+            .await?
+            .map(|k| k + 0.001)
+    };
+    let last = spec.n + 1 >= segment_count(spec.duration);
+    let to = if last {
+        None
+    } else {
+        keyframe_at(tools, input, start + len, idle).await?
+    };
+    Ok(match (from, to, last) {
+        (Some(from), _, true) => Cut {
+            start: from,
+            len: None,
+        },
+        (Some(from), Some(to), false) if to > from + 0.5 => Cut {
+            start: from,
+            len: Some(to - from),
+        },
+        _ => Cut {
+            start,
+            len: Some(len),
+        },
+    })
+}
+
+/// The time of the video key frame a seek to `t` lands on (ffprobe reads one packet).
+pub async fn keyframe_at(
+    tools: &Tools,
+    input: &Input,
+    t: f64,
+    idle: Duration,
+) -> Result<Option<f64>, MediaError> {
+    let mut args: Vec<String> = ["-v", "error", "-select_streams", "v:0"]
+        .map(String::from)
+        .to_vec();
+    args.extend([
+        "-read_intervals".into(),
+        format!("{t:.3}%+#1"),
+        "-show_entries".into(),
+        "packet=pts_time".into(),
+        "-of".into(),
+        "csv=p=0".into(),
+    ]);
+    args.extend(input.args(&[]));
+    let out = process::run(&tools.ffprobe, &args, idle, MediaError::TranscodeFailed).await?;
+    if !out.success {
+        return Err(MediaError::TranscodeFailed(out.stderr));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.trim().trim_end_matches(',').parse::<f64>().ok())
+        .map(|k| (k * 1000.0).floor() / 1000.0))
 }
 
 #[cfg(test)]
@@ -161,7 +255,7 @@ mod tests {
             duration: 20.0,
             n: 2,
         };
-        let args = segment_args(&input, &spec).unwrap().join(" ");
+        let args = segment_args(&input, &spec, None).unwrap().join(" ");
         assert!(
             args.contains("-ss 12.000 -i http://127.0.0.1:1/x -t 6.000"),
             "{args}"
@@ -171,12 +265,22 @@ mod tests {
             "{args}"
         );
         assert!(args.contains("-output_ts_offset 12.000"), "{args}");
+        let cut = Cut {
+            start: 10.022,
+            len: Some(5.5),
+        };
+        let args = segment_args(&input, &spec, Some(cut)).unwrap().join(" ");
+        assert!(
+            args.contains("-ss 10.022 -i http://127.0.0.1:1/x -t 5.500"),
+            "{args}"
+        );
+        assert!(args.contains("-output_ts_offset 10.022"), "{args}");
         let spec = SegmentSpec {
             mode: PlaybackMode::Transcode,
             ..spec
         };
-        let args = segment_args(&input, &spec).unwrap().join(" ");
+        let args = segment_args(&input, &spec, None).unwrap().join(" ");
         assert!(args.contains("-c:v libx264"), "{args}");
-        assert!(segment_args(&input, &SegmentSpec { n: 4, ..spec }).is_none());
+        assert!(segment_args(&input, &SegmentSpec { n: 4, ..spec }, None).is_none());
     }
 }

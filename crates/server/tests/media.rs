@@ -368,26 +368,38 @@ async fn ac3_scenario() {
     assert_eq!(codecs, [("video", "h264"), ("audio", "aac")], "{mid}");
     let audio_stream = &mid["streams"][1];
     assert_eq!(audio_stream["channels"], 2);
-    // The audio is cut where the segment starts; copied video starts at the key frame
-    // the demuxer seeks to, at most one cluster earlier (segments overlap, never gap).
-    let origin = stream_start(&first, 1);
-    let audio_at = stream_start(&mid, 1) - origin;
-    assert!(
-        (audio_at - 18.0).abs() < 0.1,
-        "segment 3's audio starts at {audio_at} s"
-    );
+    // A copied video starts on a key frame: a remuxed segment runs from the key frame a
+    // seek to its start lands on to the one its end lands on, audio too, so segments tile
+    // the file without gaps or overlaps.
+    let origin = start_time(&first);
     let video_at = stream_start(&mid, 0) - origin;
+    let audio_at = stream_start(&mid, 1) - origin;
     assert!(
         (12.0..=18.05).contains(&video_at),
         "segment 3's video starts at {video_at} s"
     );
-    let end = start_time(&mid) - origin
-        + mid["format"]["duration"]
+    assert!(
+        (audio_at - video_at).abs() < 0.1,
+        "segment 3: audio at {audio_at} s, video at {video_at} s"
+    );
+    let before = save(
+        &server,
+        &resolve(&playlist_url, &segs[2].1),
+        out.path(),
+        "2.ts",
+    )
+    .await;
+    let before = ffprobe(&before);
+    let end_before = start_time(&before) - origin
+        + before["format"]["duration"]
             .as_str()
             .unwrap()
             .parse::<f64>()
             .unwrap();
-    assert!(end >= 23.9, "segment 3 ends at {end} s");
+    assert!(
+        (end_before - video_at).abs() < 0.1,
+        "segment 2 ends at {end_before} s, 3 starts at {video_at} s"
+    );
 
     // The second audio track, remuxed.
     let french = save(

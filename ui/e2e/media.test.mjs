@@ -135,6 +135,31 @@ describe('real codecs play in chromium (direct, remuxed, transcoded)', () => {
       const texts = /** @type {string[]} */ (await cues.jsonValue());
       assert.ok(texts.some((t) => /hello/i.test(t)), `${id}: ${texts}`);
     }
+    // The language chosen last (the .srt beside the video: "en") is remembered.
+    assert.equal(await page.evaluate(() => localStorage.getItem('cinemahalal.subtitleLanguage')), 'en');
+
+    // A .srt dropped on the player becomes a track of its own, shown at once.
+    await page.evaluate(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['1\n00:00:00,000 --> 00:00:30,000\nDropped line\n'], 'Mine.srt'));
+      const stage = /** @type {HTMLElement} */ (document.querySelector('video[data-testid="video"]')?.parentElement);
+      stage.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    await page.waitForFunction(() => {
+      const tracks = Array.from(/** @type {HTMLVideoElement} */ (document.querySelector('video[data-testid="video"]')).textTracks);
+      const showing = tracks.find((t) => t.mode === 'showing');
+      return !!showing?.cues && Array.from(showing.cues).some((c) => /** @type {VTTCue} */ (c).text === 'Dropped line');
+    });
+
+    // The second audio track: the remux follows it, and sound goes on being decoded.
+    const audioBefore = await page.evaluate(() => /** @type {any} */ (document.querySelector('video[data-testid="video"]')).webkitAudioDecodedByteCount);
+    await page.selectOption('[data-testid="media-audio"]', '1');
+    await page.waitForSelector('[data-testid="media-tools"][data-mode="remux"]');
+    await page.waitForFunction(() => {
+      const v = /** @type {any} */ (document.querySelector('video[data-testid="video"]'));
+      return v.currentTime > 1 && !v.paused && v.currentSrc.startsWith('blob:');
+    });
+    await page.waitForFunction((a) => /** @type {any} */ (document.querySelector('video[data-testid="video"]')).webkitAudioDecodedByteCount > a + 10_000, audioBefore);
     await page.close();
   });
 

@@ -35,7 +35,7 @@ if ((${#missing[@]})); then
 fi
 
 if ! command -v cargo >/dev/null; then
-  echo "setup: Rust is missing; install it from https://rustup.rs (cargo 1.88 or newer)" >&2
+  echo "setup: Rust is missing; install it from https://rustup.rs (cargo 1.89 or newer)" >&2
   exit 1
 fi
 
@@ -44,3 +44,8 @@ if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules ]; the
   (cd ui && npm ci --no-audit --no-fund --loglevel=error)
 fi
 (cd ui && npm run --silent build)
+# The WebTorrent swarm test's tracker and browser client (no install scripts: the
+# tracker's optional native WebRTC addon is not needed, nor downloadable offline).
+if [ ! -d tests/webtorrent/node_modules ] || [ tests/webtorrent/package-lock.json -nt tests/webtorrent/node_modules ]; then
+  (cd tests/webtorrent && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+fi

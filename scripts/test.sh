@@ -71,6 +71,7 @@ step "soak test, short form" "${CARGO_TARGET_DIR:-target}/debug/cinemahalal-soak
 step "ui unit tests" bash -c "cd ui && npm test --silent"
 step "browser end-to-end" bash -c "cd ui && npm run --silent e2e"
 step "desktop app under Xvfb" bash tests/desktop/run.sh
+step "webtorrent swarm in chromium" bash -c "cd tests/webtorrent && npm test --silent"
 
 echo
 if ((${#broken[@]})); then echo "failed steps: ${broken[*]}"; fi

@@ -49,6 +49,12 @@ pub struct EngineConfig {
     pub cache_max_bytes: u64,
     /// The cache also shrinks (inactive torrents only) to leave this much free on its disk.
     pub cache_min_free_bytes: u64,
+    /// Talk to WebSocket trackers (`ws://`, `wss://`) and exchange pieces with WebRTC
+    /// peers (browsers running WebTorrent) next to TCP and uTP ones.
+    pub webrtc: bool,
+    /// `host:port` of STUN servers, for a server-reflexive WebRTC candidate; none needed
+    /// on a LAN or loopback.
+    pub stun_servers: Vec<String>,
 }
 
 impl EngineConfig {
@@ -66,6 +72,8 @@ impl EngineConfig {
             max_streams: DEFAULT_MAX_STREAMS,
             cache_max_bytes: DEFAULT_CACHE_MAX_BYTES,
             cache_min_free_bytes: DEFAULT_CACHE_MIN_FREE_BYTES,
+            webrtc: true,
+            stun_servers: Vec::new(),
         }
     }
 

@@ -13,6 +13,7 @@ mod cache;
 mod cleanup;
 mod prepare;
 pub(crate) mod stream;
+mod webrtc;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -247,6 +248,12 @@ impl Engine {
                 layout,
                 have_piece.as_ref().map(|f| f as &dyn Fn(u64) -> bool),
             );
+            if let Some(web) = &stream.webrtc {
+                status.peers.webrtc = web.counters.snapshot();
+                if stream.handle.stats().finished {
+                    web.completed_once();
+                }
+            }
             if let Some(failure) = stream.check_failure() {
                 status.state = status::StreamState::Error;
                 status.message = Some(failure);

@@ -50,7 +50,7 @@ pub use error::EngineError;
 pub use media::TorrentFile;
 pub use reader::StreamReader;
 pub use source::Source;
-pub use status::{ByteRange, Peers, StreamState, StreamStatus};
+pub use status::{ByteRange, PeerKind, Peers, StreamState, StreamStatus};
 
 #[cfg(test)]
 mod tests {

@@ -22,9 +22,23 @@ pub enum StreamState {
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Peers {
+    /// Every connected peer, WebRTC ones included.
     pub connected: u32,
     /// Peers heard of (DHT, trackers, links), connected or not.
     pub known: u32,
+    /// The WebRTC peers (browsers running WebTorrent) among them, and the bytes
+    /// exchanged with them.
+    pub webrtc: PeerKind,
+}
+
+/// Peers of one kind: how many are connected, and the bytes exchanged with them (wire
+/// protocol included) since the stream was prepared.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PeerKind {
+    pub connected: u32,
+    pub downloaded_bytes: u64,
+    pub uploaded_bytes: u64,
 }
 
 /// A byte range of the file on disk: `start` inclusive, `end` exclusive.
@@ -122,7 +136,11 @@ pub(crate) fn of_stream(
         downloaded_bytes: downloaded,
         download_speed: down,
         upload_speed: up,
-        peers: Peers { connected, known },
+        peers: Peers {
+            connected,
+            known,
+            webrtc: PeerKind::default(),
+        },
         available_ranges: have_piece
             .map(|have| ranges_on_disk(layout, file.size, have))
             .unwrap_or_default(),

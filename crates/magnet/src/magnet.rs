@@ -155,7 +155,8 @@ impl Magnet {
         self.display_name.as_deref()
     }
 
-    /// `tr`: tracker URLs (http, https, udp), in the order given.
+    /// `tr`: tracker URLs (http, https, udp, and the WebSocket trackers of WebTorrent:
+    /// ws, wss), in the order given.
     pub fn trackers(&self) -> &[String] {
         &self.trackers
     }
@@ -171,7 +172,7 @@ impl Magnet {
         let usable = self.trackers.len() < MAX_TRACKERS
             && tracker.len() <= MAX_TRACKER_LEN
             && url::Url::parse(tracker).is_ok_and(|u| {
-                matches!(u.scheme(), "http" | "https" | "udp")
+                matches!(u.scheme(), "http" | "https" | "udp" | "ws" | "wss")
                     && u.host_str().is_some_and(|h| !h.is_empty())
             })
             && !self.trackers.iter().any(|t| t == tracker);
@@ -265,7 +266,13 @@ mod tests {
         let m = Magnet::parse(&link).unwrap();
         assert_eq!(m.info_hash().to_string(), HASH);
         assert_eq!(m.display_name(), Some("Big Buck Bunny"));
-        assert_eq!(m.trackers(), ["udp://tracker.example:1337".to_string()]);
+        assert_eq!(
+            m.trackers(),
+            [
+                "udp://tracker.example:1337".to_string(),
+                "wss://socket.example".to_string()
+            ]
+        );
         assert_eq!(
             m.peers(),
             [
@@ -365,7 +372,8 @@ mod tests {
             m.trackers(),
             [
                 "udp://tracker.example:1337/announce",
-                "https://t.example/announce"
+                "https://t.example/announce",
+                "wss://socket.example"
             ]
         );
         assert_eq!(m.peers(), ["127.0.0.1:6881".parse().unwrap()]);

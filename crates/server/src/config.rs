@@ -65,6 +65,12 @@ pub struct Config {
     /// Do not announce or look for peers on the LAN by multicast.
     #[arg(long, env = "CINEMAHALAL_NO_LOCAL_DISCOVERY", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub no_local_discovery: bool,
+    /// Do not talk to WebSocket trackers nor exchange pieces with WebRTC (browser) peers.
+    #[arg(long, env = "CINEMAHALAL_NO_WEBRTC", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub no_webrtc: bool,
+    /// STUN servers (`host:port`, comma-separated) for a server-reflexive WebRTC candidate.
+    #[arg(long = "stun-server", env = "CINEMAHALAL_STUN_SERVERS", value_delimiter = ',')]
+    pub stun_servers: Vec<String>,
     /// Where to accept incoming peers (TCP and uTP).
     #[arg(long, env = "CINEMAHALAL_PEER_LISTEN", default_value_t = DEFAULT_PEER_LISTEN)]
     pub peer_listen: SocketAddr,
@@ -129,6 +135,8 @@ impl Config {
         EngineConfig {
             dht: !self.no_dht,
             local_peer_discovery: !self.no_local_discovery,
+            webrtc: !self.no_webrtc,
+            stun_servers: self.stun_servers.clone(),
             peer_listen: Some(self.peer_listen),
             metadata_timeout: Duration::from_secs(self.metadata_timeout),
             no_seeds_timeout: Duration::from_secs(self.no_seeds_timeout),

@@ -124,10 +124,18 @@ impl Swarm {
         (Swarm { trackers }, rx)
     }
 
-    /// Announces again now, with fresh offers (after a connection was used up).
+    /// Announces again now, with fresh offers.
     pub fn announce_now(&self) {
         for t in &self.trackers {
             t.send(TrackerEvent::Update);
+        }
+    }
+
+    /// Joins the swarm again under a new peer id, with fresh offers: after connections
+    /// were closed on purpose (the metadata fetch's), peers accept new ones at once.
+    pub fn renew(&self) {
+        for t in &self.trackers {
+            t.send(TrackerEvent::Renew);
         }
     }
 

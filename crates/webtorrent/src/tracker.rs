@@ -34,6 +34,10 @@ pub struct Progress {
 pub enum TrackerEvent {
     /// Announce now, with fresh offers.
     Update,
+    /// Leave the swarm (`stopped`) and join it again (`started`) under a new peer id,
+    /// with fresh offers: peers that still hold our closed connections would refuse a
+    /// new one from the same id.
+    Renew,
     /// Announce `completed`.
     Completed,
     /// Announce `stopped` and end.
@@ -252,6 +256,14 @@ impl Client {
                 e = events.recv() => {
                     let result = match e {
                         Some(TrackerEvent::Update) => self.announce(ws, None, true).await,
+                        Some(TrackerEvent::Renew) => {
+                            let left = self.announce(ws, Some("stopped"), false).await;
+                            self.config.peer_id = crate::random_peer_id();
+                            match left {
+                                Ok(()) => self.announce(ws, Some("started"), true).await,
+                                Err(()) => Err(()),
+                            }
+                        }
                         Some(TrackerEvent::Completed) => self.announce(ws, Some("completed"), false).await,
                         None | Some(TrackerEvent::Stopped) => {
                             let _ = self.announce(ws, Some("stopped"), false).await;

@@ -5,7 +5,9 @@
 //! - search never on librqbit, axum or tauri;
 //! - no crate but the engine and the test kit depends on librqbit (tests included);
 //! - `cinemahalal-magnet`, when present, on neither librqbit nor an HTTP crate;
-//! - `cinemahalal-media` (ffprobe, ffmpeg) on neither librqbit, an HTTP crate nor tauri.
+//! - `cinemahalal-media` (ffprobe, ffmpeg) on neither librqbit, an HTTP crate nor tauri;
+//! - no crate but the engine depends on `cinemahalal-webtorrent` (tests included), and
+//!   it depends on neither librqbit, an HTTP crate nor tauri.
 //!
 //! The rules look at each crate's own (direct) dependencies: librqbit itself speaks HTTP
 //! to trackers, and that is its business.
@@ -19,6 +21,7 @@ const SEARCH: &str = "cinemahalal-search";
 const TESTKIT: &str = "cinemahalal-testkit";
 const MAGNET: &str = "cinemahalal-magnet";
 const MEDIA: &str = "cinemahalal-media";
+const WEBTORRENT: &str = "cinemahalal-webtorrent";
 
 fn is_http(dep: &str) -> bool {
     [
@@ -95,8 +98,10 @@ fn violations(metadata: &Value) -> Vec<String> {
             SEARCH => shipped && (name == "librqbit" || is_axum(name) || is_tauri(name)),
             MAGNET => shipped && (name == "librqbit" || is_http(name)),
             MEDIA => shipped && (name == "librqbit" || is_http(name) || is_tauri(name)),
+            WEBTORRENT => name == "librqbit" || (shipped && (is_http(name) || is_tauri(name))),
             _ => false,
-        } || (name == "librqbit" && krate != ENGINE && krate != TESTKIT);
+        } || (name == "librqbit" && krate != ENGINE && krate != TESTKIT)
+            || (name == WEBTORRENT && krate != ENGINE);
         if broken {
             found.push(format!(
                 "{krate} depends on {name} ({} dependency)",
@@ -134,7 +139,7 @@ fn the_workspace_keeps_its_dependency_invariants() {
     let metadata = workspace_metadata();
     // The rules name crates: a rename must not turn them into rules about nothing.
     let names: Vec<&str> = dependencies(&metadata).iter().map(|d| d.krate).collect();
-    for krate in [ENGINE, SEARCH, TESTKIT, MEDIA] {
+    for krate in [ENGINE, SEARCH, TESTKIT, MEDIA, WEBTORRENT] {
         assert!(names.contains(&krate), "no workspace crate {krate}");
     }
     assert_eq!(violations(&metadata), Vec::<String>::new());
@@ -219,6 +224,30 @@ fn each_broken_invariant_is_reported() {
             Some("dev"),
             "cinemahalal-server depends on librqbit (dev dependency)",
         ),
+        (
+            "cinemahalal-server",
+            WEBTORRENT,
+            None,
+            "cinemahalal-server depends on cinemahalal-webtorrent (normal dependency)",
+        ),
+        (
+            TESTKIT,
+            WEBTORRENT,
+            Some("dev"),
+            "cinemahalal-testkit depends on cinemahalal-webtorrent (dev dependency)",
+        ),
+        (
+            WEBTORRENT,
+            "librqbit",
+            None,
+            "cinemahalal-webtorrent depends on librqbit (normal dependency)",
+        ),
+        (
+            WEBTORRENT,
+            "axum",
+            None,
+            "cinemahalal-webtorrent depends on axum (normal dependency)",
+        ),
     ];
     for (krate, dep, kind, expected) in cases {
         let doctored = with_dependency(metadata.clone(), krate, dep, kind);
@@ -229,6 +258,7 @@ fn each_broken_invariant_is_reported() {
         (ENGINE, "cinemahalal-testkit", Some("dev")),
         (SEARCH, "reqwest", None),
         (TESTKIT, "librqbit", None),
+        (ENGINE, WEBTORRENT, None),
     ] {
         let doctored = with_dependency(metadata.clone(), krate, dep, kind);
         assert_eq!(

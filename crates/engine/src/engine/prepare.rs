@@ -5,6 +5,7 @@
 //! torrent is added once however many requests ask for it at the same time.
 
 use std::collections::HashSet;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -12,10 +13,14 @@ use anyhow::Context;
 use librqbit::{AddTorrent, AddTorrentOptions, AddTorrentResponse, ListOnlyResponse};
 
 use super::Engine;
+use super::webrtc::{WebPeers, is_websocket_tracker, without_websocket_trackers};
 use super::stream::{Activity, Handle, Stream, StreamInfo, out_of_range};
 use crate::metainfo_check::check_torrent;
 use crate::status::StreamState;
 use crate::{EngineError, InfoHash, Source, TorrentFile, media};
+
+/// How long metadata waits for WebRTC peers when other sources exist too.
+const WEBRTC_HEAD_START: Duration = Duration::from_secs(3);
 
 /// A stream being added: requests for the same torrent wait their turn on `turn`, and
 /// status reports `phase` meanwhile.
@@ -114,8 +119,21 @@ impl Engine {
         let set_phase = |s| *prep.phase.lock().unwrap() = Some(s);
         set_phase(StreamState::FetchingMetadata);
         let started = Instant::now();
+        // WebRTC peers from WebSocket trackers, when the link names any.
+        let web = match &source {
+            Source::Magnet(m) => WebPeers::start(&self.config, info_hash, m.trackers()),
+            _ => None,
+        };
+        // Whether peers can come from anywhere but WebRTC.
+        let other_sources = self.config.dht
+            || match &source {
+                Source::Magnet(m) => {
+                    !m.peers().is_empty() || m.trackers().iter().any(|t| !is_websocket_tracker(t))
+                }
+                _ => true,
+            };
         let cached = match self.cached_metadata(info_hash) {
-            Some(torrent) => match self.fetch_metadata(&Source::Torrent(torrent)).await {
+            Some(torrent) => match self.fetch_metadata(&Source::Torrent(torrent), Vec::new()).await {
                 Ok(listed) if crate::source::from_id20(listed.info_hash) == info_hash => {
                     Some(listed)
                 }
@@ -134,7 +152,22 @@ impl Engine {
         let listed = match cached {
             Some(listed) => listed,
             None => {
-                let listed = self.fetch_metadata(&source).await?;
+                let mut extra_peers = Vec::new();
+                if let Some(web) = &web {
+                    // With no other source, metadata can only come from a WebRTC peer.
+                    let wait = if other_sources {
+                        WEBRTC_HEAD_START
+                    } else {
+                        self.config.metadata_timeout
+                    };
+                    extra_peers = web.take_collected(wait).await;
+                }
+                let listed = self.fetch_metadata(&source, extra_peers).await;
+                if let Some(web) = &web {
+                    // The connections that gave the metadata closed with it.
+                    web.renew();
+                }
+                let listed = listed?;
                 if !matches!(source, Source::Torrent(_)) {
                     // A .torrent file was checked before librqbit saw it; peers' metadata
                     // is checked now, before the torrent is added for download.
@@ -198,10 +231,15 @@ impl Engine {
             .context("starting the torrent");
         let handle = added.and_then(|a| a.into_handle().context("the torrent was not started"));
         let ready = match handle {
-            Ok(handle) => self
+            Ok(handle) => {
+                if let Some(web) = &web {
+                    web.go_live(&handle).await;
+                }
+                self
                 .wait_for_first_peer(&handle, chosen, from_cache)
                 .await
-                .map(|()| handle),
+                .map(|()| handle)
+            }
             Err(e) => Err(e.into()),
         };
         let handle = match ready {
@@ -224,6 +262,7 @@ impl Engine {
             output_dir,
             activity: Activity::new(),
             failure: Default::default(),
+            webrtc: web,
         });
         let info = stream.describe(info_hash, chosen);
         self.streams.lock().unwrap().insert(info_hash, stream);
@@ -231,12 +270,17 @@ impl Engine {
     }
 
     /// Metadata and the peers seen while fetching it, within `metadata_timeout`.
-    async fn fetch_metadata(&self, source: &Source) -> Result<ListOnlyResponse, EngineError> {
+    async fn fetch_metadata(
+        &self,
+        source: &Source,
+        extra_peers: Vec<SocketAddr>,
+    ) -> Result<ListOnlyResponse, EngineError> {
         let (add, initial_peers) = match source {
-            // librqbit ignores the link's `x.pe`: its peers are given separately.
+            // librqbit ignores the link's `x.pe`: its peers are given separately. It
+            // speaks no WebSocket tracker: those are ours (`extra_peers` come from them).
             Source::Magnet(m) => (
-                AddTorrent::from_url(m.to_string()),
-                Some(m.peers().to_vec()),
+                AddTorrent::from_url(without_websocket_trackers(m).to_string()),
+                Some(m.peers().iter().copied().chain(extra_peers).collect()),
             ),
             Source::InfoHash(h) => (AddTorrent::from_url(h.to_string()), None),
             Source::Torrent(bytes) => (AddTorrent::from_bytes(bytes.clone()), None),

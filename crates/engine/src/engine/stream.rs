@@ -44,6 +44,8 @@ pub(crate) struct Stream {
     pub(super) output_dir: PathBuf,
     pub(crate) activity: Activity,
     pub(crate) failure: Failure,
+    /// Its WebRTC peers, when it has WebSocket trackers and WebRTC is on.
+    pub(super) webrtc: Option<super::webrtc::WebPeers>,
 }
 
 impl Stream {

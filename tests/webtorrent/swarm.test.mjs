@@ -1,0 +1,220 @@
+// A real WebTorrent swarm on loopback against the real server binary: bittorrent-tracker's
+// WebSocket tracker (its server.js, imported directly: no native addon needed), the
+// reference client `webtorrent` (dist/webtorrent.min.js) in Debian's chromium through
+// playwright-core, and the test kit's TCP seeder (cinemahalal-swarm). Run with
+// `npm test` here after `cargo build --workspace --all-targets` and `npm ci --ignore-scripts`.
+
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+// server.js by path: the package exports only its client, whose index pulls in the
+// native WebRTC addon.
+import Server from './node_modules/bittorrent-tracker/server.js';
+import { chromium } from 'playwright-core';
+
+import { pollStreamStatus, startCinemaServer, startSeeder, stopChild, withTimeout } from '../../ui/e2e/swarm.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const WEBTORRENT_JS = join(HERE, 'node_modules/webtorrent/dist/webtorrent.min.js');
+
+/** Deterministic bytes: what the browser generates too (same formula, see PAGE). */
+function makeBytes(size, seed) {
+  const out = new Uint8Array(size);
+  let x = seed >>> 0;
+  for (let i = 0; i < size; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>webtorrent peer</title>
+<script type="module">
+import WebTorrent from '/webtorrent.min.js';
+function makeBytes(size, seed) {
+  const out = new Uint8Array(size);
+  let x = seed >>> 0;
+  for (let i = 0; i < size; i++) { x = (Math.imul(x, 1664525) + 1013904223) >>> 0; out[i] = x >>> 24; }
+  return out;
+}
+const client = new WebTorrent({ tracker: { rtcConfig: { iceServers: [] } } });
+window.client = client;
+window.seed = (size, seed, name, tracker) => new Promise((resolve, reject) => {
+  const file = new File([makeBytes(size, seed)], name);
+  client.seed(file, { announce: [tracker], pieceLength: 65536 }, (t) => resolve({ infoHash: t.infoHash, magnet: t.magnetURI }));
+  client.once('error', (e) => reject(String(e)));
+});
+window.download = (magnet, tracker) => new Promise((resolve, reject) => {
+  client.add(magnet, { announce: [tracker] }, (t) => {
+    const finish = async () => {
+      const buf = new Uint8Array(await t.files[0].arrayBuffer());
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', buf));
+      resolve({ length: buf.length, sha256: [...digest].map((b) => b.toString(16).padStart(2, '0')).join('') });
+    };
+    if (t.done) finish(); else t.on('done', finish);
+  });
+  client.once('error', (e) => reject(String(e)));
+});
+window.peerCount = () => client.torrents.reduce((n, t) => n + t.numPeers, 0);
+window.uploaded = () => client.torrents.reduce((n, t) => n + t.uploaded, 0);
+window.ready = true;
+</script>`;
+
+/** The page and webtorrent.min.js on 127.0.0.1. */
+async function startPageServer() {
+  const js = await readFile(WEBTORRENT_JS);
+  const server = createServer((req, res) => {
+    if (req.url === '/webtorrent.min.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
+    } else {
+      res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
+    }
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { server, origin: `http://127.0.0.1:${server.address().port}` };
+}
+
+/** bittorrent-tracker's WebSocket tracker alone, on 127.0.0.1 (`port` 0: any). */
+async function startWsTracker(port = 0) {
+  const tracker = new Server({ udp: false, http: false, ws: true, stats: false, interval: 15_000 });
+  tracker.on('warning', () => {});
+  tracker.on('error', () => {});
+  // Its sockets, so that closing it really drops every peer (ws keeps upgraded ones).
+  const sockets = new Set();
+  tracker.http.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  tracker.sockets = sockets;
+  await new Promise((r) => tracker.listen(port, '127.0.0.1', r));
+  const p = tracker.ws.address().port;
+  return { tracker, port: p, url: `ws://127.0.0.1:${p}` };
+}
+
+/** Stops the tracker, dropping every connection to it. */
+async function closeTracker(tracker) {
+  const closed = new Promise((r) => tracker.close(r));
+  for (const socket of tracker.sockets) socket.destroy();
+  await withTimeout(closed, 5000, 'the tracker to close').catch(() => {});
+}
+
+const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
+
+describe('a WebTorrent swarm: browser peers over WebRTC, trackers over WebSocket', () => {
+  let tmp, pages, browser, server;
+  const api = async (path, init) => {
+    const res = await fetch(`${server.origin}${path}`, init);
+    return { status: res.status, body: await res.json() };
+  };
+  const prepare = (magnet) =>
+    api('/api/stream', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ magnet }) });
+  const range = async (hash, start, end) => {
+    const res = await fetch(`${server.origin}/api/stream/${hash}`, { headers: { range: `bytes=${start}-${end}` } });
+    assert.equal(res.status, 206);
+    return new Uint8Array(await res.arrayBuffer());
+  };
+  const whole = async (hash) => {
+    const res = await fetch(`${server.origin}/api/stream/${hash}`);
+    assert.equal(res.status, 200);
+    return new Uint8Array(await res.arrayBuffer());
+  };
+  async function newPeer() {
+    const page = await browser.newPage();
+    page.on('console', (m) => process.env.DEBUG_PAGE && console.log('[page]', m.text()));
+    await page.goto(pages.origin);
+    await page.waitForFunction(() => window.ready === true);
+    return page;
+  }
+
+  before(async () => {
+    tmp = await mkdtemp(join(tmpdir(), 'cinemahalal-webtorrent-'));
+    await writeFile(join(tmp, 'search.toml'), '');
+    pages = await startPageServer();
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+    server = await startCinemaServer({ dataDir: join(tmp, 'data'), uiDir: join(tmp, 'no-ui'), searchConfig: join(tmp, 'search.toml') });
+  });
+
+  after(async () => {
+    if (process.env.DEBUG_SERVER) console.log(server?.child.tail(200));
+    await browser?.close();
+    pages?.server.close();
+    await stopChild(server?.child);
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  test('a browser seeds over WebRTC; a magnet naming only its ws tracker plays byte-exact', async () => {
+    const { tracker, url } = await startWsTracker();
+    const page = await newPeer();
+    try {
+      const size = 3 * 1024 * 1024 + 12345;
+      const expected = makeBytes(size, 1);
+      const seeded = await page.evaluate(([s, t]) => window.seed(s, 1, 'browser-clip.mp4', t), [size, url]);
+      const magnet = `magnet:?xt=urn:btih:${seeded.infoHash}&tr=${encodeURIComponent(url)}`;
+      const t0 = Date.now();
+      const poller = pollStreamStatus(server.origin, seeded.infoHash, { every: 100 });
+      const prepared = await withTimeout(prepare(magnet), 60_000, 'prepare from a ws-only magnet');
+      assert.equal(prepared.status, 200, JSON.stringify(prepared.body));
+      assert.equal(prepared.body.size, size);
+      const hash = seeded.infoHash;
+      const head = await range(hash, 0, 65535);
+      assert.deepEqual(head, expected.subarray(0, 65536));
+      const mid = await range(hash, 1_000_000, 1_234_566);
+      assert.deepEqual(mid, expected.subarray(1_000_000, 1_234_567));
+      const tail = await range(hash, size - 1000, size - 1);
+      assert.deepEqual(tail, expected.subarray(size - 1000));
+      const all = await whole(hash);
+      assert.equal(all.length, size);
+      assert.equal(sha256(all), sha256(expected));
+      console.log(`# ws-only magnet: prepared and read ${size} bytes in ${Date.now() - t0} ms`);
+      await poller.stop();
+      const status = await api(`/api/stream/${hash}/status`);
+      assert.equal(status.status, 200);
+      assert.ok(status.body.peers.webrtc.downloadedBytes >= size, JSON.stringify(status.body.peers));
+      // While it downloaded, one WebRTC peer (the browser); two seeds part afterwards.
+      assert.equal(poller.max((b) => b.peers.webrtc.connected), 1, poller.summary());
+      assert.ok(poller.max((b) => b.peers.connected) >= 1, poller.summary());
+      await api(`/api/stream/${hash}`, { method: 'DELETE' });
+    } finally {
+      await page.close();
+      await closeTracker(tracker);
+    }
+  });
+
+  test('the reverse: a browser that knows only the ws tracker downloads from the server', async () => {
+    const { tracker, url } = await startWsTracker();
+    const file = join(tmp, 'tcp-clip.mp4');
+    const size = 2 * 1024 * 1024 + 777;
+    const bytes = makeBytes(size, 2);
+    await writeFile(file, bytes);
+    const seeder = await startSeeder(file);
+    let page;
+    try {
+      // The server gets the file from the TCP seeder, announcing to the ws tracker too.
+      const magnet = `${seeder.magnet}&tr=${encodeURIComponent(url)}`;
+      const prepared = await prepare(magnet);
+      assert.equal(prepared.status, 200, JSON.stringify(prepared.body));
+      assert.equal(sha256(await whole(seeder.infoHash)), sha256(bytes));
+      await stopChild(seeder.child, { viaStdin: true });
+      page = await newPeer();
+      const browserMagnet = `magnet:?xt=urn:btih:${seeder.infoHash}&tr=${encodeURIComponent(url)}`;
+      const t0 = Date.now();
+      const got = await withTimeout(page.evaluate(([m, t]) => window.download(m, t), [browserMagnet, url]), 90_000, 'the browser download');
+      assert.equal(got.length, size);
+      assert.equal(got.sha256, sha256(bytes));
+      console.log(`# browser downloaded ${size} bytes from the server in ${Date.now() - t0} ms`);
+      const status = (await api(`/api/stream/${seeder.infoHash}/status`)).body;
+      assert.ok(status.peers.webrtc.uploadedBytes >= size, JSON.stringify(status.peers));
+      await api(`/api/stream/${seeder.infoHash}`, { method: 'DELETE' });
+    } finally {
+      await page?.close();
+      await stopChild(seeder.child, { viaStdin: true });
+      await closeTracker(tracker);
+    }
+  });
+});

@@ -69,7 +69,11 @@ pub struct Config {
     #[arg(long, env = "CINEMAHALAL_NO_WEBRTC", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub no_webrtc: bool,
     /// STUN servers (`host:port`, comma-separated) for a server-reflexive WebRTC candidate.
-    #[arg(long = "stun-server", env = "CINEMAHALAL_STUN_SERVERS", value_delimiter = ',')]
+    #[arg(
+        long = "stun-server",
+        env = "CINEMAHALAL_STUN_SERVERS",
+        value_delimiter = ','
+    )]
     pub stun_servers: Vec<String>,
     /// Where to accept incoming peers (TCP and uTP).
     #[arg(long, env = "CINEMAHALAL_PEER_LISTEN", default_value_t = DEFAULT_PEER_LISTEN)]

@@ -14,7 +14,8 @@ use crate::wire::{
     StreamReady, StreamRequest,
 };
 use cinemahalal_engine::{
-    ByteRange, CacheInfo, CachedTorrent, Peers, StreamInfo, StreamState, StreamStatus, TorrentFile,
+    ByteRange, CacheInfo, CachedTorrent, PeerKind, Peers, StreamInfo, StreamState, StreamStatus,
+    TorrentFile,
 };
 use cinemahalal_media::{
     AudioTrack, MediaProbe, PlaybackMode, SubtitleKind, SubtitleTrack, VideoInfo,
@@ -78,6 +79,7 @@ pub fn typescript() -> String {
     c.declare::<Stopped>();
     c.declare::<StreamState>();
     c.declare::<ByteRange>();
+    c.declare::<PeerKind>();
     c.declare::<Peers>();
     c.declare::<StreamStatus>();
     // The cache.

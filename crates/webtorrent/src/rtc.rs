@@ -91,7 +91,8 @@ impl Peer {
             }
             if !ip.is_loopback()
                 && !settings.stun_servers.is_empty()
-                && let Some(mapped) = crate::stun::mapped_address(&socket, &settings.stun_servers).await
+                && let Some(mapped) =
+                    crate::stun::mapped_address(&socket, &settings.stun_servers).await
                 && mapped != addr
                 && let Ok(c) = Candidate::server_reflexive(mapped, addr, "udp")
             {
@@ -130,8 +131,10 @@ impl Peer {
     ) -> Result<(), RtcError> {
         let give_up = Instant::now() + self.connect_timeout;
         let mut channel: Option<ChannelId> = None;
-        let mut pipe: Option<(tokio::io::ReadHalf<DuplexStream>, tokio::io::WriteHalf<DuplexStream>)> =
-            None;
+        let mut pipe: Option<(
+            tokio::io::ReadHalf<DuplexStream>,
+            tokio::io::WriteHalf<DuplexStream>,
+        )> = None;
         let mut inbound: Vec<u8> = Vec::new();
         let mut closing = false;
         let mut udp_buf = vec![0u8; 2048];
@@ -198,7 +201,9 @@ impl Peer {
                 return Ok(());
             }
             if channel.is_none() && Instant::now() > give_up {
-                return Err(RtcError::Sdp("the data channel did not open in time".into()));
+                return Err(RtcError::Sdp(
+                    "the data channel did not open in time".into(),
+                ));
             }
             let buffered = channel
                 .and_then(|id| self.rtc.channel(id))
@@ -263,7 +268,10 @@ impl Offerer {
     pub(crate) fn accept(mut self, answer_sdp: &str) -> Result<Peer, RtcError> {
         let answer = SdpAnswer::from_sdp_string(&usable_sdp(answer_sdp))
             .map_err(|e| RtcError::Sdp(e.to_string()))?;
-        self.peer.rtc.sdp_api().accept_answer(self.pending, answer)?;
+        self.peer
+            .rtc
+            .sdp_api()
+            .accept_answer(self.pending, answer)?;
         Ok(self.peer)
     }
 }
@@ -273,8 +281,8 @@ pub(crate) async fn answer(
     settings: &RtcSettings,
     offer_sdp: &str,
 ) -> Result<(String, Peer), RtcError> {
-    let offer =
-        SdpOffer::from_sdp_string(&usable_sdp(offer_sdp)).map_err(|e| RtcError::Sdp(e.to_string()))?;
+    let offer = SdpOffer::from_sdp_string(&usable_sdp(offer_sdp))
+        .map_err(|e| RtcError::Sdp(e.to_string()))?;
     let mut peer = Peer::new(settings).await?;
     let answer = peer.rtc.sdp_api().accept_offer(offer)?;
     Ok((answer.to_sdp_string(), peer))
@@ -382,10 +390,26 @@ mod tests {
         let offering = offerer.accept(&answer).unwrap();
         let slots = Arc::new(tokio::sync::Semaphore::new(2));
         let (tx, mut rx) = mpsc::channel(2);
-        spawn(offering, [1; 20], tx.clone(), slots.clone().try_acquire_owned().unwrap());
-        spawn(answering, [2; 20], tx, slots.clone().try_acquire_owned().unwrap());
-        let a = tokio::time::timeout(Duration::from_secs(20), rx.recv()).await.unwrap().unwrap();
-        let b = tokio::time::timeout(Duration::from_secs(20), rx.recv()).await.unwrap().unwrap();
+        spawn(
+            offering,
+            [1; 20],
+            tx.clone(),
+            slots.clone().try_acquire_owned().unwrap(),
+        );
+        spawn(
+            answering,
+            [2; 20],
+            tx,
+            slots.clone().try_acquire_owned().unwrap(),
+        );
+        let a = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        let b = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
         let data: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
         let (mut a, mut b) = (a.pipe, b.pipe);
         let sent = data.clone();
@@ -400,6 +424,9 @@ mod tests {
         b.read_exact(&mut got).await.unwrap();
         assert!(got == data, "the bytes arrive in order, unchanged");
         b.write_all(b"thank").await.unwrap();
-        tokio::time::timeout(Duration::from_secs(20), writer).await.unwrap().unwrap();
+        tokio::time::timeout(Duration::from_secs(20), writer)
+            .await
+            .unwrap()
+            .unwrap();
     }
 }

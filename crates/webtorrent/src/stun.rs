@@ -52,7 +52,10 @@ pub(crate) fn request(txid: &[u8; 12]) -> Vec<u8> {
 
 /// The (XOR-)MAPPED-ADDRESS of a binding success response to `txid`.
 pub(crate) fn parse_response(m: &[u8], txid: &[u8; 12]) -> Option<SocketAddr> {
-    if m.len() < 20 || m[0..2] != [0x01, 0x01] || m[4..8] != MAGIC.to_be_bytes() || &m[8..20] != txid
+    if m.len() < 20
+        || m[0..2] != [0x01, 0x01]
+        || m[4..8] != MAGIC.to_be_bytes()
+        || &m[8..20] != txid
     {
         return None;
     }
@@ -121,7 +124,9 @@ mod tests {
             let mut buf = [0u8; 512];
             let (n, from) = server.recv_from(&mut buf).await.unwrap();
             assert_eq!(n, 20);
-            let SocketAddr::V4(from4) = from else { panic!() };
+            let SocketAddr::V4(from4) = from else {
+                panic!()
+            };
             let mut r = vec![0x01, 0x01, 0, 12];
             r.extend_from_slice(&buf[4..20]);
             r.extend_from_slice(&[0x00, 0x20, 0, 8, 0, 0x01]);

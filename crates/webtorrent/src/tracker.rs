@@ -187,8 +187,7 @@ impl Client {
     async fn run(mut self, mut events: mpsc::UnboundedReceiver<TrackerEvent>) {
         let mut backoff = Duration::from_secs(1);
         loop {
-            let connected =
-                tokio::time::timeout(Duration::from_secs(10), connect(&self.url)).await;
+            let connected = tokio::time::timeout(Duration::from_secs(10), connect(&self.url)).await;
             match connected {
                 Ok(Ok(mut ws)) => {
                     tracing::debug!(url = %self.url, "websocket tracker connected");
@@ -293,7 +292,8 @@ impl Client {
         with_offers: bool,
     ) -> Result<(), ()> {
         let now = Instant::now();
-        self.pending.retain(|_, (_, at)| now.duration_since(*at) < OFFER_TIMEOUT);
+        self.pending
+            .retain(|_, (_, at)| now.duration_since(*at) < OFFER_TIMEOUT);
         let mut offers = Vec::new();
         if with_offers && event != Some("stopped") {
             let wanted = self
@@ -434,9 +434,10 @@ mod tests {
         let m: Incoming =
             serde_json::from_str(r#"{"failure reason":"invalid info_hash"}"#).unwrap();
         assert_eq!(m.failure_reason.as_deref(), Some("invalid info_hash"));
-        let m: Incoming =
-            serde_json::from_str(r#"{"action":"announce","interval":120,"complete":1,"incomplete":0}"#)
-                .unwrap();
+        let m: Incoming = serde_json::from_str(
+            r#"{"action":"announce","interval":120,"complete":1,"incomplete":0}"#,
+        )
+        .unwrap();
         assert_eq!(m.interval, Some(120));
     }
 
@@ -453,7 +454,9 @@ mod tests {
             // client must come back.
             let (tcp, _) = listener.accept().await.unwrap();
             let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
-            let Some(Ok(Message::Text(t))) = ws.next().await else { panic!() };
+            let Some(Ok(Message::Text(t))) = ws.next().await else {
+                panic!()
+            };
             seen_tx.send(serde_json::from_str(&t).unwrap()).unwrap();
             drop(ws);
             let (tcp, _) = listener.accept().await.unwrap();
@@ -472,9 +475,10 @@ mod tests {
                     && browser_pipe.is_none()
                 {
                     let offer = &offers[0];
-                    let (sdp, peer) = rtc::answer(&settings, offer["offer"]["sdp"].as_str().unwrap())
-                        .await
-                        .unwrap();
+                    let (sdp, peer) =
+                        rtc::answer(&settings, offer["offer"]["sdp"].as_str().unwrap())
+                            .await
+                            .unwrap();
                     let permit = Arc::new(Semaphore::new(1)).try_acquire_owned().unwrap();
                     rtc::spawn(peer, [b'b'; 20], bt.clone(), permit);
                     let reply = serde_json::json!({
@@ -503,14 +507,22 @@ mod tests {
         assert_eq!(first["action"], "announce");
         assert_eq!(first["event"], "started");
         assert_eq!(id20(first["info_hash"].as_str().unwrap()), Some(info_hash));
-        assert_eq!(id20(first["peer_id"].as_str().unwrap()), Some(config.peer_id));
+        assert_eq!(
+            id20(first["peer_id"].as_str().unwrap()),
+            Some(config.peer_id)
+        );
         assert_eq!(first["numwant"], 2);
         assert_eq!(first["left"], 100);
         assert_eq!(first["uploaded"], 7);
         let offers = first["offers"].as_array().unwrap();
         assert_eq!(offers.len(), 2);
         assert_eq!(offers[0]["offer"]["type"], "offer");
-        assert!(offers[0]["offer"]["sdp"].as_str().unwrap().contains("webrtc-datachannel"));
+        assert!(
+            offers[0]["offer"]["sdp"]
+                .as_str()
+                .unwrap()
+                .contains("webrtc-datachannel")
+        );
         assert!(id20(offers[0]["offer_id"].as_str().unwrap()).is_some());
 
         // After the reconnect: an announce without `started`, then a data channel.

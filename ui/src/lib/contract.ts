@@ -115,11 +115,26 @@ export type StreamState = "fetching_metadata" | "connecting" | "ready" | "stalle
  */
 export type ByteRange = { start: number, end: number, };
 
-export type Peers = { connected: number, 
+/**
+ * Peers of one kind: how many are connected, and the bytes exchanged with them (wire
+ * protocol included) since the stream was prepared.
+ */
+export type PeerKind = { connected: number, downloadedBytes: number, uploadedBytes: number, };
+
+export type Peers = { 
+/**
+ * Every connected peer, WebRTC ones included.
+ */
+connected: number, 
 /**
  * Peers heard of (DHT, trackers, links), connected or not.
  */
-known: number, };
+known: number, 
+/**
+ * The WebRTC peers (browsers running WebTorrent) among them, and the bytes
+ * exchanged with them.
+ */
+webrtc: PeerKind, };
 
 export type StreamStatus = { infoHash: string, state: StreamState, 
 /**

@@ -13,8 +13,8 @@ use anyhow::Context;
 use librqbit::{AddTorrent, AddTorrentOptions, AddTorrentResponse, ListOnlyResponse};
 
 use super::Engine;
-use super::webrtc::{WebPeers, is_websocket_tracker, without_websocket_trackers};
 use super::stream::{Activity, Handle, Stream, StreamInfo, out_of_range};
+use super::webrtc::{WebPeers, is_websocket_tracker, without_websocket_trackers};
 use crate::metainfo_check::check_torrent;
 use crate::status::StreamState;
 use crate::{EngineError, InfoHash, Source, TorrentFile, media};
@@ -133,7 +133,10 @@ impl Engine {
                 _ => true,
             };
         let cached = match self.cached_metadata(info_hash) {
-            Some(torrent) => match self.fetch_metadata(&Source::Torrent(torrent), Vec::new()).await {
+            Some(torrent) => match self
+                .fetch_metadata(&Source::Torrent(torrent), Vec::new())
+                .await
+            {
                 Ok(listed) if crate::source::from_id20(listed.info_hash) == info_hash => {
                     Some(listed)
                 }
@@ -235,10 +238,9 @@ impl Engine {
                 if let Some(web) = &web {
                     web.go_live(&handle).await;
                 }
-                self
-                .wait_for_first_peer(&handle, chosen, from_cache)
-                .await
-                .map(|()| handle)
+                self.wait_for_first_peer(&handle, chosen, from_cache)
+                    .await
+                    .map(|()| handle)
             }
             Err(e) => Err(e.into()),
         };

@@ -174,8 +174,10 @@ impl WebPeers {
             tracing::debug!("webrtc: the torrent did not start: {e:#}");
             return;
         }
-        let previous =
-            std::mem::replace(&mut *self.target.lock().unwrap(), Target::Live(handle.clone()));
+        let previous = std::mem::replace(
+            &mut *self.target.lock().unwrap(),
+            Target::Live(handle.clone()),
+        );
         if let Target::Collect(addrs) = previous {
             for addr in addrs {
                 let _ = handle.add_peer(addr);
@@ -229,7 +231,11 @@ async fn relay_all(
 
 /// Waits for librqbit's one connection to the relay and copies both ways until either
 /// side closes.
-async fn relay(listener: TcpListener, pipe: cinemahalal_webtorrent::PeerPipe, counters: Arc<Counters>) {
+async fn relay(
+    listener: TcpListener,
+    pipe: cinemahalal_webtorrent::PeerPipe,
+    counters: Arc<Counters>,
+) {
     let accepted = tokio::time::timeout(Duration::from_secs(60), listener.accept()).await;
     drop(listener);
     let Ok(Ok((tcp, _))) = accepted else {

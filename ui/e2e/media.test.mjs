@@ -175,6 +175,16 @@ describe('real codecs play in chromium (direct, remuxed, transcoded)', () => {
     const stream = streams.find((s) => s.infoHash === seeder.infoHash);
     assert.ok(stream);
     assert.equal(state.src, stream.streamUrl);
+
+    // Forced from the original to the remux (the path a media error takes): the player
+    // switches to HLS and plays on from where it was.
+    const at = state.t;
+    await page.selectOption('[data-testid="media-mode"]', 'remux');
+    await page.waitForSelector('[data-testid="media-tools"][data-mode="remux"]');
+    await page.waitForFunction((a) => {
+      const v = /** @type {HTMLVideoElement} */ (document.querySelector('video[data-testid="video"]'));
+      return v.currentSrc.startsWith('blob:') && !v.paused && v.readyState >= 2 && v.currentTime > a + 1;
+    }, at - 1);
     await page.close();
   });
 });

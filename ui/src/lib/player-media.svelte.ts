@@ -3,6 +3,7 @@
 // which subtitles. Decided from the probe and `canPlayType`, then from a real media error.
 
 import Hls from 'hls.js';
+import { tick } from 'svelte';
 import { ApiError, isApiErrorBody, toApiError } from './errors';
 import { madeFromFile } from './transport/http';
 import type { Transport } from './transport';
@@ -185,6 +186,14 @@ export class PlayerMedia {
     video.removeAttribute('src');
     const hls = new Hls({ enableWorker: false, maxBufferLength: 30 });
     this.hls = hls;
+    // hls.js gives the <video> a MediaSource through its src; the view removes the src
+    // attribute when `this.src` goes '' on a switch from direct play, so attach only
+    // once the view has applied that change, or the MediaSource would be taken away.
+    void tick().then(() => {
+      if (this.hls !== hls) return;
+      hls.loadSource(url);
+      hls.attachMedia(video);
+    });
     hls.on(Hls.Events.ERROR, (_event, data) => {
       if (!data.fatal || this.hls !== hls) return;
       if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
@@ -196,8 +205,6 @@ export class PlayerMedia {
         if (this.hls === hls) this.error = err;
       });
     });
-    hls.loadSource(url);
-    hls.attachMedia(video);
   }
 
   /** Shows subtitle track `id` ('off' hides them); remembers its language. */

@@ -1,5 +1,6 @@
 // The desktop app end to end: the real window under Xvfb, driven over WebDriver
-// (tauri-driver + WebKitWebDriver), playing a real H.264/AAC clip from a local swarm
+// (tauri-driver + WebKitWebDriver), playing a real H.264/AAC clip and an H.264 + AC-3 MKV
+// (as it is, then remuxed through HLS, with its embedded subtitles) from a local swarm
 // through the in-process engine. Child processes, waits, the clip and the seeder come
 // from the browser tests' helpers (ui/e2e/swarm.mjs).
 //
@@ -322,8 +323,100 @@ async function main() {
   const firstPort = Number(new URL(src).port);
   await secondInstance(env, firstPort, seed);
 
+  // 14. A real release: an MKV with H.264 video and AC-3 5.1 sound, which a browser
+  // cannot play as it is; the window plays it (directly or through the server's
+  // conversion, whichever the player picks) with its true duration.
+  await playsMatroska();
+
   await wd('DELETE', s(''), undefined, 20_000).catch((e) => log('closing the session:', e.message));
   sessionId = undefined;
+}
+
+/**
+ * Makes a 20 s MKV (H.264 320x180 + AC-3 5.1 + an embedded English subtitle), seeds it and
+ * opens it from the home screen: it must play with its true duration as the player picks,
+ * then forced through the server's remux (hls.js over MSE in WebKit), and its subtitle
+ * track must reach the window (a blob: track, the loopback .vtt being another origin).
+ */
+async function playsMatroska() {
+  const name = 'an H.264 + AC-3 5.1 MKV';
+  const srt = join(tmp, 'embedded.srt');
+  writeFileSync(srt, '1\n00:00:01,000 --> 00:00:09,000\nHello from the desktop\n\n2\n00:00:10,000 --> 00:00:18,000\nSecond cue\n');
+  const mkv = join(tmp, 'Desktop Release.mkv');
+  const made = spawnSync('/usr/bin/ffmpeg', [
+    '-nostdin', '-loglevel', 'error', '-y',
+    '-f', 'lavfi', '-i', 'testsrc2=s=320x180:r=24:d=20',
+    '-f', 'lavfi', '-i', 'sine=f=440:d=20:r=48000',
+    '-i', srt,
+    '-filter_complex', '[1:a]pan=5.1|c0=c0|c1=c0|c2=c0|c3=c0|c4=c0|c5=c0[six]',
+    '-map', '0:v', '-map', '[six]', '-map', '2:s',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '48', '-pix_fmt', 'yuv420p',
+    '-c:a', 'ac3', '-c:s', 'srt', '-metadata:s:s:0', 'language=eng', mkv,
+  ], { encoding: 'utf8', timeout: 60_000 });
+  if (made.status !== 0) {
+    record(`${name} plays in the window`, false, `ffmpeg failed: ${made.stderr}`);
+    return;
+  }
+  const seed = await startSeeder(mkv);
+  children.push(seed.child);
+  if (await exec(`return !!document.querySelector('[data-testid="player-back"]')`)) {
+    await wd('POST', s(`/element/${await find('player-back')}/click`), {});
+  }
+  const input = await until('the home screen', 10_000, () => find('magnet-input'));
+  await wd('POST', s(`/element/${input}/clear`), {}).catch(() => {});
+  await wd('POST', s(`/element/${input}/value`), { text: seed.magnet });
+  await wd('POST', s(`/element/${await find('play-button')}/click`), {});
+  const probe = `const v = document.querySelector('[data-testid="video"]');
+    const tools = document.querySelector('[data-testid="media-tools"]');
+    return v && { src: v.currentSrc, t: v.currentTime, d: v.duration, readyState: v.readyState,
+      error: v.error && v.error.code, mode: tools ? tools.dataset.mode : null,
+      alert: document.querySelector('[role="alert"]')?.textContent ?? null,
+      mse: typeof MediaSource === 'function' && MediaSource.isTypeSupported('video/mp4; codecs="avc1.42E01E,mp4a.40.2"'),
+      srcAttr: v.getAttribute('src'), srcProp: v.src };`;
+  /** Waits until the MKV plays past `from` + 1 s in `mode` (any when null). */
+  const playing = (what, from, mode) => {
+    let nudged = false;
+    let last = null;
+    const started = Date.now();
+    return until(what, 60_000, async () => {
+      const p = await exec(probe);
+      last = p;
+      if (!nudged && Date.now() - started > 15_000 && p && p.t <= from) {
+        nudged = true;
+        await exec(`const v = document.querySelector('[data-testid="video"]'); v.muted = true; v.play().catch(() => {});`);
+      }
+      return p && p.readyState >= 2 && p.t > from + 1 && (mode === null || p.mode === mode) ? p : null;
+    }).catch((e) => new Error(`${e.message}; last ${JSON.stringify(last)}`));
+  };
+  const first = await playing('the MKV playing', 0, null);
+  record(`${name} plays in the window with its true duration`,
+    typeof first.t === 'number' && Math.abs(first.d - 20) < 1, JSON.stringify(first.message ?? first));
+
+  // The conversion WebKit falls back on where its own media stack cannot decode the file.
+  await exec(`const sel = document.querySelector('[data-testid="media-mode"]');
+    sel.value = 'remux'; sel.dispatchEvent(new Event('change', { bubbles: true }));`);
+  const remuxed = await playing('the MKV playing remuxed', 0, 'remux');
+  record(`${name} plays remuxed through HLS in the window (hls.js over MSE)`,
+    typeof remuxed.t === 'number' && remuxed.src.startsWith('blob:') && Math.abs(remuxed.d - 20) < 1.5,
+    JSON.stringify(remuxed.message ?? remuxed));
+
+  // Its embedded subtitle track, chosen in the menu, shows with its cues.
+  const options = await exec(`return [...document.querySelectorAll('[data-testid="media-subtitles"] option')].map((o) => o.value);`);
+  const track = options.find((v) => v !== 'off');
+  if (track) {
+    await exec(`const sel = document.querySelector('[data-testid="media-subtitles"]');
+      sel.value = arguments[0]; sel.dispatchEvent(new Event('change', { bubbles: true }));`, [track]);
+  }
+  const cues = await until('the subtitle cues', 30_000, async () => {
+    const t = await exec(`const v = document.querySelector('[data-testid="video"]');
+      const showing = [...v.textTracks].find((t) => t.mode === 'showing');
+      const el = [...v.querySelectorAll('track')].find((e) => e.track === showing);
+      return showing && showing.cues && showing.cues.length
+        ? { cues: showing.cues.length, first: showing.cues[0].text, src: el ? el.src.slice(0, 5) : null } : null;`);
+    return t;
+  }).catch((e) => e);
+  record(`${name}'s embedded subtitle track shows in the window with its cues`,
+    cues.cues === 2 && cues.first === 'Hello from the desktop', `options ${JSON.stringify(options)}, ${JSON.stringify(cues.message ?? cues)}`);
 }
 
 /** Launches the app with `args` on the first instance's data dir; resolves to its exit. */

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import Server from './node_modules/bittorrent-tracker/server.js';
 import { chromium } from 'playwright-core';
 
-import { pollStreamStatus, startCinemaServer, startSeeder, stopChild, withTimeout } from '../../ui/e2e/swarm.mjs';
+import { pollStreamStatus, startCinemaServer, startSeeder, stopChild, waitUntil, withTimeout } from '../../ui/e2e/swarm.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const WEBTORRENT_JS = join(HERE, 'node_modules/webtorrent/dist/webtorrent.min.js');
@@ -214,6 +214,59 @@ describe('a WebTorrent swarm: browser peers over WebRTC, trackers over WebSocket
     } finally {
       await page?.close();
       await stopChild(seeder.child, { viaStdin: true });
+      await closeTracker(tracker);
+    }
+  });
+
+  test('the tracker goes away and comes back, a browser peer leaves mid-read: the read completes', async () => {
+    let { tracker, port, url } = await startWsTracker();
+    const a = await newPeer();
+    const b = await newPeer();
+    try {
+      const size = 3 * 1024 * 1024;
+      const expected = makeBytes(size, 4);
+      // Two browsers seed the same bytes: the same torrent, the same info hash.
+      const sa = await a.evaluate(([s, t]) => window.seed(s, 4, 'both.mp4', t), [size, url]);
+      const sb = await b.evaluate(([s, t]) => window.seed(s, 4, 'both.mp4', t), [size, url]);
+      assert.equal(sa.infoHash, sb.infoHash);
+      const hash = sa.infoHash;
+      const prepared = await withTimeout(prepare(`magnet:?xt=urn:btih:${hash}&tr=${encodeURIComponent(url)}`), 60_000, 'prepare');
+      assert.equal(prepared.status, 200, JSON.stringify(prepared.body));
+      const res = await fetch(`${server.origin}/api/stream/${hash}`);
+      assert.equal(res.status, 200);
+      const reader = res.body.getReader();
+      const chunks = [];
+      let got = 0;
+      let disrupted = false;
+      for (;;) {
+        const { done, value } = await withTimeout(reader.read(), 90_000, 'the next bytes of the read');
+        if (done) break;
+        chunks.push(value);
+        got += value.length;
+        if (!disrupted && got >= 256 * 1024) {
+          disrupted = true;
+          // The tracker goes away; one browser peer closes its channels mid-piece.
+          await closeTracker(tracker);
+          await a.close();
+          ({ tracker } = await startWsTracker(port));
+        }
+      }
+      assert.ok(disrupted, 'the read was disrupted while it ran');
+      // The server found the tracker again: it announces under its own peer id (-CH…).
+      const ours = (/** @type {any} */ p) => Buffer.from(String(p.peerId), 'hex').toString('latin1').startsWith('-CH');
+      await waitUntil(() => tracker.torrents[hash]?.peers.keys.some((/** @type {string} */ k) => ours(tracker.torrents[hash].peers.peek(k))), {
+        ms: 30_000,
+        what: 'the server to announce to the restarted tracker',
+      });
+      const all = Buffer.concat(chunks);
+      assert.equal(all.length, size);
+      assert.equal(sha256(all), sha256(expected));
+      const health = await api('/api/health');
+      assert.equal(health.status, 200);
+      await api(`/api/stream/${hash}`, { method: 'DELETE' });
+    } finally {
+      if (!a.isClosed()) await a.close();
+      await b.close();
       await closeTracker(tracker);
     }
   });

@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -48,6 +48,18 @@ window.client = client;
 window.seed = (size, seed, name, tracker) => new Promise((resolve, reject) => {
   const file = new File([makeBytes(size, seed)], name);
   client.seed(file, { announce: [tracker], pieceLength: 65536 }, (t) => resolve({ infoHash: t.infoHash, magnet: t.magnetURI }));
+  client.once('error', (e) => reject(String(e)));
+});
+// Seeds like seed(), uploading at most \`bps\` bytes a second (0: no cap), and hands back
+// the .torrent file WebTorrent made (base64) so that others can seed the same torrent.
+window.seedTorrent = (size, seed, name, tracker, bps) => new Promise((resolve, reject) => {
+  if (bps) client.throttleUpload(bps);
+  const file = new File([makeBytes(size, seed)], name);
+  client.seed(file, { announce: [tracker], pieceLength: 65536 }, (t) => {
+    let bin = '';
+    for (const b of t.torrentFile) bin += String.fromCharCode(b);
+    resolve({ infoHash: t.infoHash, torrent: btoa(bin) });
+  });
   client.once('error', (e) => reject(String(e)));
 });
 window.download = (magnet, tracker) => new Promise((resolve, reject) => {
@@ -114,6 +126,8 @@ describe('a WebTorrent swarm: browser peers over WebRTC, trackers over WebSocket
   };
   const prepare = (magnet) =>
     api('/api/stream', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ magnet }) });
+  const prepareTorrent = (torrent) =>
+    api('/api/stream', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ torrent }) });
   const range = async (hash, start, end) => {
     const res = await fetch(`${server.origin}/api/stream/${hash}`, { headers: { range: `bytes=${start}-${end}` } });
     assert.equal(res.status, 206);
@@ -267,6 +281,75 @@ describe('a WebTorrent swarm: browser peers over WebRTC, trackers over WebSocket
     } finally {
       if (!a.isClosed()) await a.close();
       await b.close();
+      await closeTracker(tracker);
+    }
+  });
+  test('a mixed swarm: a TCP seeder and a browser seeder, each capped, both feed one byte-exact read', async () => {
+    const { tracker, url } = await startWsTracker();
+    const page = await newPeer();
+    let seeder;
+    try {
+      const size = 8 * 1024 * 1024 + 4321;
+      const bps = 1024 * 1024;
+      const expected = makeBytes(size, 5);
+      // WebTorrent makes the torrent; the TCP seeder seeds that very torrent of the same
+      // bytes (the two clients would otherwise make different info hashes).
+      const seeded = await page.evaluate(([s, t, b]) => window.seedTorrent(s, 5, 'mixed.mp4', t, b), [size, url, bps]);
+      const dir = join(tmp, 'mixed');
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'mixed.mp4'), expected);
+      await writeFile(join(tmp, 'mixed.torrent'), Buffer.from(seeded.torrent, 'base64'));
+      seeder = await startSeeder(join(dir, 'mixed.mp4'), { uploadBps: bps, torrent: join(tmp, 'mixed.torrent') });
+      assert.equal(seeder.infoHash, seeded.infoHash);
+      const hash = seeded.infoHash;
+      // The server hears of both: the ws tracker (the browser) and the seeder's address.
+      const magnet = `magnet:?xt=urn:btih:${hash}&tr=${encodeURIComponent(url)}&x.pe=${seeder.peer}`;
+      const t0 = Date.now();
+      const prepared = await withTimeout(prepare(magnet), 60_000, 'prepare from a mixed magnet');
+      assert.equal(prepared.status, 200, JSON.stringify(prepared.body));
+      const tReady = Date.now() - t0;
+      const all = await withTimeout(whole(hash), 120_000, 'the whole file from both seeders');
+      const tRead = Date.now() - t0;
+      assert.equal(all.length, size);
+      assert.equal(sha256(all), sha256(expected));
+      const status = (await api(`/api/stream/${hash}/status`)).body;
+      const webrtc = status.peers.webrtc.downloadedBytes;
+      const tcp = status.downloadedBytes - webrtc;
+      console.log(
+        `# mixed swarm: ${size} bytes, ready in ${tReady} ms, read in ${tRead} ms; ` +
+          `webrtc ${webrtc} bytes, tcp ${tcp} bytes (of ${status.downloadedBytes})`,
+      );
+      // Both kinds gave a real share: more than a few pieces each (64 KiB pieces).
+      assert.ok(webrtc > 4 * 65536, JSON.stringify(status));
+      assert.ok(tcp > 4 * 65536, JSON.stringify(status));
+      await api(`/api/stream/${hash}`, { method: 'DELETE' });
+    } finally {
+      await page.close();
+      if (seeder) await stopChild(seeder.child, { viaStdin: true });
+      await closeTracker(tracker);
+    }
+  });
+
+  test('a .torrent whose only tracker is a ws tracker plays from its browser seeder', async () => {
+    const { tracker, url } = await startWsTracker();
+    const page = await newPeer();
+    try {
+      const size = 2 * 1024 * 1024 + 99;
+      const expected = makeBytes(size, 6);
+      const seeded = await page.evaluate(([s, t]) => window.seedTorrent(s, 6, 'from-torrent.mp4', t, 0), [size, url]);
+      const t0 = Date.now();
+      const prepared = await withTimeout(prepareTorrent(seeded.torrent), 60_000, 'prepare from a .torrent');
+      assert.equal(prepared.status, 200, JSON.stringify(prepared.body));
+      assert.equal(prepared.body.infoHash, seeded.infoHash);
+      const all = await whole(seeded.infoHash);
+      assert.equal(all.length, size);
+      assert.equal(sha256(all), sha256(expected));
+      console.log(`# ws-only .torrent: prepared and read ${size} bytes in ${Date.now() - t0} ms`);
+      const status = (await api(`/api/stream/${seeded.infoHash}/status`)).body;
+      assert.ok(status.peers.webrtc.downloadedBytes >= size, JSON.stringify(status.peers));
+      await api(`/api/stream/${seeded.infoHash}`, { method: 'DELETE' });
+    } finally {
+      await page.close();
       await closeTracker(tracker);
     }
   });

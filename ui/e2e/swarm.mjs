@@ -271,17 +271,19 @@ export async function makeClip(path, { seconds = 20 } = {}) {
 
 /**
  * `cinemahalal-swarm file` → `{ child, magnet, infoHash, peer }`; stop with stopChild(child, {viaStdin: true}).
- * `uploadBps` caps its upload; `pieceLength` (a power of two ≥ 16 KiB) overrides librqbit's choice.
+ * `uploadBps` caps its upload; `pieceLength` (a power of two ≥ 16 KiB) overrides librqbit's choice;
+ * `torrent` (a .torrent file's path) seeds that torrent of `file` instead of making one.
  */
 /**
  * @param {string} file
- * @param {{ uploadBps?: number, pieceLength?: number }} [options]
+ * @param {{ uploadBps?: number, pieceLength?: number, torrent?: string }} [options]
  * @returns {Promise<{ child: LoggedChild, magnet: string, infoHash: string, peer: string }>}
  */
-export async function startSeeder(file, { uploadBps, pieceLength } = {}) {
+export async function startSeeder(file, { uploadBps, pieceLength, torrent } = {}) {
   const args = [file];
   if (uploadBps) args.push('--upload-bps', String(uploadBps));
   if (pieceLength) args.push('--piece-length', String(pieceLength));
+  if (torrent) args.push('--torrent', torrent);
   const child = spawnLogged('seeder', SWARM_BIN, args, { env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' } });
   const [line] = await child.waitForLine(/^\{.*"magnet".*\}$/, 30_000);
   return { child, ...JSON.parse(line) };

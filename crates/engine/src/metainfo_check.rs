@@ -70,6 +70,29 @@ pub fn check_torrent(bytes: &[u8]) -> Result<CheckedTorrent, InvalidMetainfo> {
     })
 }
 
+/// The trackers a .torrent file names, `announce` and every tier of `announce-list`, in
+/// order and without repeats; none when the bytes are not a torrent (run after
+/// [`check_torrent`]). Only UTF-8 URLs are kept.
+pub fn torrent_trackers(bytes: &[u8]) -> Vec<String> {
+    let Ok(torrent) = librqbit::torrent_from_bytes(bytes) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    let listed = torrent
+        .announce
+        .iter()
+        .chain(torrent.announce_list.iter().flatten());
+    for url in listed {
+        if let Ok(url) = std::str::from_utf8(url.as_ref())
+            && !url.is_empty()
+            && !out.iter().any(|u| u == url)
+        {
+            out.push(url.to_owned());
+        }
+    }
+    out
+}
+
 /// Lengths, pieces and names; the total length, piece count and file count.
 fn check_info(info: &TorrentMetaV1Info<ByteBuf<'_>>) -> Result<(u64, u64, usize), InvalidMetainfo> {
     if info.piece_length == 0 {
@@ -298,6 +321,32 @@ mod tests {
             ("piece length", int(piece_len.into())),
             ("pieces", s(&vec![7u8; 20 * hashes])),
         ])
+    }
+
+    #[test]
+    fn trackers_come_from_announce_and_every_tier_without_repeats() {
+        let info = single(100, 16384, 1, b"a.mp4");
+        // `d8:announce…13:announce-listll…eee4:info…e`: keys in sorted order.
+        let mut t = b"d".to_vec();
+        t.extend(s(b"announce"));
+        t.extend(s(b"wss://tracker.example/announce"));
+        t.extend(s(b"announce-list"));
+        t.extend(list(&[
+            list(&[s(b"wss://tracker.example/announce"), s(b"ws://127.0.0.1:8000")]),
+            list(&[s(b"udp://tracker.example:80")]),
+        ]));
+        t.extend_from_slice(&info[1..]);
+        check_torrent(&t).unwrap();
+        assert_eq!(
+            torrent_trackers(&t),
+            [
+                "wss://tracker.example/announce",
+                "ws://127.0.0.1:8000",
+                "udp://tracker.example:80"
+            ]
+        );
+        assert!(torrent_trackers(&info).is_empty());
+        assert!(torrent_trackers(b"not bencode").is_empty());
     }
 
     fn multi(files: &[Vec<u8>], piece_len: u64, hashes: usize) -> Vec<u8> {

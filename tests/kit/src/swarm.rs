@@ -80,21 +80,49 @@ impl Seeder {
 
     /// Seeds an existing file or directory, in place.
     pub async fn seed(path: &Path, opts: SeederOptions) -> anyhow::Result<Seeder> {
+        Seeder::seed_with(path, None, opts).await
+    }
+
+    /// Seeds a given .torrent whose data `path` already holds (as another client made
+    /// it: both then seed one torrent); `opts.piece_length` is the torrent's own.
+    pub async fn seed_torrent(
+        path: &Path,
+        torrent: bytes::Bytes,
+        opts: SeederOptions,
+    ) -> anyhow::Result<Seeder> {
+        Seeder::seed_with(path, Some(torrent), opts).await
+    }
+
+    async fn seed_with(
+        path: &Path,
+        torrent: Option<bytes::Bytes>,
+        opts: SeederOptions,
+    ) -> anyhow::Result<Seeder> {
         let path = path
             .canonicalize()
             .with_context(|| format!("{}", path.display()))?;
-        let created = create_torrent(
-            &path,
-            CreateTorrentOptions {
-                piece_length: opts.piece_length,
-                ..Default::default()
-            },
-            &BlockingSpawner::new(2),
-        )
-        .await
-        .context("creating the torrent")?;
-        let torrent = created.as_bytes()?;
-        let info_hash = created.info_hash().as_string();
+        let (torrent, info_hash) = match torrent {
+            Some(torrent) => {
+                let info_hash = librqbit::torrent_from_bytes(&torrent)
+                    .context("parsing the given torrent")?
+                    .info_hash
+                    .as_string();
+                (torrent, info_hash)
+            }
+            None => {
+                let created = create_torrent(
+                    &path,
+                    CreateTorrentOptions {
+                        piece_length: opts.piece_length,
+                        ..Default::default()
+                    },
+                    &BlockingSpawner::new(2),
+                )
+                .await
+                .context("creating the torrent")?;
+                (created.as_bytes()?, created.info_hash().as_string())
+            }
+        };
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         // A single file lives in its parent folder; a directory's files live in it.
         let root = if path.is_dir() {
@@ -196,8 +224,12 @@ impl Seeder {
 /// `{"magnet":…,"infoHash":…,"peer":…}` once seeding, then seeds until standard input
 /// closes. The `cinemahalal-swarm` binary and the soak test's seeders run this.
 pub async fn seed_until_stdin_closes(path: &Path, opts: SeederOptions) -> anyhow::Result<()> {
+    serve_until_stdin_closes(Seeder::seed(path, opts).await?).await
+}
+
+/// What [`seed_until_stdin_closes`] does once `seeder` seeds.
+pub async fn serve_until_stdin_closes(seeder: Seeder) -> anyhow::Result<()> {
     use tokio::io::AsyncReadExt;
-    let seeder = Seeder::seed(path, opts).await?;
     println!(
         "{{\"magnet\":\"{}\",\"infoHash\":\"{}\",\"peer\":\"{}\"}}",
         seeder.magnet(),

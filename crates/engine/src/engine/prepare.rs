@@ -15,7 +15,7 @@ use librqbit::{AddTorrent, AddTorrentOptions, AddTorrentResponse, ListOnlyRespon
 use super::Engine;
 use super::stream::{Activity, Handle, Stream, StreamInfo, out_of_range};
 use super::webrtc::{WebPeers, is_websocket_tracker, without_websocket_trackers};
-use crate::metainfo_check::check_torrent;
+use crate::metainfo_check::{check_torrent, torrent_trackers};
 use crate::status::StreamState;
 use crate::{EngineError, InfoHash, Source, TorrentFile, media};
 
@@ -119,10 +119,13 @@ impl Engine {
         let set_phase = |s| *prep.phase.lock().unwrap() = Some(s);
         set_phase(StreamState::FetchingMetadata);
         let started = Instant::now();
-        // WebRTC peers from WebSocket trackers, when the link names any.
+        // WebRTC peers from WebSocket trackers, when the link or the .torrent names any.
         let web = match &source {
             Source::Magnet(m) => WebPeers::start(&self.config, info_hash, m.trackers()),
-            _ => None,
+            Source::Torrent(bytes) => {
+                WebPeers::start(&self.config, info_hash, &torrent_trackers(bytes))
+            }
+            Source::InfoHash(_) => None,
         };
         // Whether peers can come from anywhere but WebRTC.
         let other_sources = self.config.dht
@@ -156,7 +159,9 @@ impl Engine {
             Some(listed) => listed,
             None => {
                 let mut extra_peers = Vec::new();
-                if let Some(web) = &web {
+                // A .torrent holds its metadata: its WebRTC peers wait for the download.
+                let needs_peers = !matches!(source, Source::Torrent(_));
+                if let Some(web) = web.as_ref().filter(|_| needs_peers) {
                     // With no other source, metadata can only come from a WebRTC peer.
                     let wait = if other_sources {
                         WEBRTC_HEAD_START
@@ -166,7 +171,7 @@ impl Engine {
                     extra_peers = web.take_collected(wait).await;
                 }
                 let listed = self.fetch_metadata(&source, extra_peers).await;
-                if let Some(web) = &web {
+                if let Some(web) = web.as_ref().filter(|_| needs_peers) {
                     // The connections that gave the metadata closed with it.
                     web.renew();
                 }

@@ -332,7 +332,10 @@ mod tests {
         t.extend(s(b"wss://tracker.example/announce"));
         t.extend(s(b"announce-list"));
         t.extend(list(&[
-            list(&[s(b"wss://tracker.example/announce"), s(b"ws://127.0.0.1:8000")]),
+            list(&[
+                s(b"wss://tracker.example/announce"),
+                s(b"ws://127.0.0.1:8000"),
+            ]),
             list(&[s(b"udp://tracker.example:80")]),
         ]));
         t.extend_from_slice(&info[1..]);

@@ -94,7 +94,11 @@ mod tests {
         );
         assert_eq!(
             shape::<Peers>(),
-            "type Peers = { connected: number, known: number, };"
+            "type Peers = { connected: number, known: number, webrtc: PeerKind, };"
+        );
+        assert_eq!(
+            shape::<PeerKind>(),
+            "type PeerKind = { connected: number, downloadedBytes: number, uploadedBytes: number, };"
         );
         assert_eq!(
             shape::<CacheInfo>(),

@@ -456,6 +456,38 @@ async fn status_follows_a_stream_from_metadata_to_complete() {
     .await
 }
 
+/// A link whose only trackers are WebSocket ones, none of which brings a browser peer,
+/// fails with NO_SEEDS saying so, not as a link that names no tracker; with WebRTC off it
+/// says that WebRTC is off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_only_link_with_no_browser_peer_says_why() {
+    within_limit(async {
+        // Nothing listens on the tracker's port: its client retries, no peer ever comes.
+        let link = format!(
+            "magnet:?xt=urn:btih:{}&tr=ws%3A%2F%2F127.0.0.1%3A9%2Fannounce",
+            "ab".repeat(20)
+        );
+        let t = TestEngine::start(|c| c.metadata_timeout = Duration::from_secs(2)).await;
+        let err = t
+            .prepare_err(Source::parse_link(&link).unwrap(), None)
+            .await;
+        assert!(
+            matches!(&err, EngineError::NoSeeds(m) if m.contains("WebSocket trackers within 2 s")),
+            "{err:?}"
+        );
+        assert!(t.engine.list().is_empty());
+
+        let t = TestEngine::start(|c| c.webrtc = false).await;
+        let err = t
+            .prepare_err(Source::parse_link(&link).unwrap(), None)
+            .await;
+        assert!(
+            matches!(&err, EngineError::NoSeeds(m) if m.contains("WebRTC is off")),
+            "{err:?}"
+        );
+    })
+    .await;
+}
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_preparations_say_why_and_leave_nothing() {
     within_limit(async {

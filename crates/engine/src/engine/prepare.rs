@@ -169,6 +169,13 @@ impl Engine {
                         self.config.metadata_timeout
                     };
                     extra_peers = web.take_collected(wait).await;
+                    if !other_sources && extra_peers.is_empty() {
+                        return Err(EngineError::NoSeeds(format!(
+                            "no browser (WebRTC) peer answered on the link's WebSocket \
+                             trackers within {} s, and the link names no other tracker or peer",
+                            wait.as_secs()
+                        )));
+                    }
                 }
                 let listed = self.fetch_metadata(&source, extra_peers).await;
                 if let Some(web) = web.as_ref().filter(|_| needs_peers) {
@@ -384,9 +391,16 @@ fn metadata_error(e: anyhow::Error, source: &Source) -> EngineError {
     let message = format!("{e:#}");
     if message.contains("no known way to resolve peers") {
         // librqbit refuses at once when it has no DHT, no tracker and no peer to ask.
-        EngineError::NoSeeds(
-            "no way to find peers: the DHT is off and the link names no tracker or peer".into(),
-        )
+        // With WebRTC on, a link with WebSocket trackers was answered before librqbit.
+        let websocket_only = match source {
+            Source::Magnet(m) => m.trackers().iter().any(|t| is_websocket_tracker(t)),
+            _ => false,
+        };
+        EngineError::NoSeeds(if websocket_only {
+            "no way to find peers: the link names only WebSocket trackers, and WebRTC is off".into()
+        } else {
+            "no way to find peers: the DHT is off and the link names no tracker or peer".into()
+        })
     } else if message.contains("no way to discover torrent metainfo") {
         // Every peer known was asked and none had it (with the DHT on, this is rare).
         EngineError::MetadataTimeout("none of the peers found has it".into())
@@ -420,6 +434,15 @@ mod tests {
                 EngineError::MetadataTimeout(_)
             ));
         }
+        let websocket_only = Source::parse_link(&format!(
+            "magnet:?xt=urn:btih:{}&tr=wss%3A%2F%2Ftracker.example%2F",
+            "07".repeat(20)
+        ))
+        .unwrap();
+        assert!(matches!(
+            metadata_error(err("no known way to resolve peers"), &websocket_only),
+            EngineError::NoSeeds(m) if m.contains("WebRTC is off")
+        ));
         assert!(matches!(
             metadata_error(err("bencode: unexpected end"), &torrent),
             EngineError::InvalidTorrent(m) if m.contains("unexpected end")

@@ -60,7 +60,7 @@ lint "clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 # One build of everything, with the feature set `cargo test --workspace` uses; the
 # browser and desktop steps build the same way, so no crate is compiled twice.
 step "cargo build" cargo build --workspace --all-targets --locked
-step "cargo test" cargo test --workspace --locked
+step "cargo test" cargo test --workspace --locked --no-fail-fast
 step "benchmark, short form" python3 bench/stream_bench.py --short
 # The soak test's short form (the binary the build above made; README: "Soak test").
 # Unoptimised, its RSS still climbs through the first ~20 s (allocator warm-up, measured

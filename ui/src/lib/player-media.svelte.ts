@@ -67,6 +67,8 @@ export class PlayerMedia {
   src = $state('');
   /** Why the file cannot be converted or played, when it cannot. */
   error = $state<ApiError | null>(null);
+  /** Why the player left a form for the next one (hls.js's error detail), if it did. */
+  fellBack = $state<{ from: PlaybackMode; reason: string } | null>(null);
   subtitles = $state<SubtitleChoice[]>([]);
   subtitle = $state('off');
 
@@ -197,6 +199,7 @@ export class PlayerMedia {
     hls.on(Hls.Events.ERROR, (_event, data) => {
       if (!data.fatal || this.hls !== hls) return;
       if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
+        this.fellBack = { from: mode, reason: data.details };
         if (!this.onMediaError()) this.error = new ApiError('PLAYBACK_UNSUPPORTED', 'The browser cannot decode this video.');
         return;
       }

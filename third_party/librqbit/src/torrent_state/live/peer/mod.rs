@@ -30,6 +30,9 @@ pub(crate) struct Peer {
     state: PeerState,
     pub stats: stats::atomic::PeerStats,
     pub outgoing_address: Option<SocketAddr>,
+    /// How the peer's current or last connection was made; kept after it ends, so the
+    /// bytes a peer exchanged can still be attributed to a transport.
+    pub last_connection_kind: Option<ConnectionKind>,
 }
 
 impl Peer {
@@ -49,6 +52,7 @@ impl Peer {
             state,
             stats: Default::default(),
             outgoing_address: None,
+            last_connection_kind: Some(connection_kind),
         }
     }
 
@@ -58,6 +62,7 @@ impl Peer {
             outgoing_address: Some(addr),
             stats: Default::default(),
             state: Default::default(),
+            last_connection_kind: None,
         }
     }
 
@@ -171,6 +176,9 @@ impl Peer {
             }
         }
 
+        if let PeerState::Live(live) = &new {
+            self.last_connection_kind = Some(live.connection_kind);
+        }
         std::mem::replace(&mut self.state, new)
     }
 

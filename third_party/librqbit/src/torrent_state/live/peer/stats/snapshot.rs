@@ -27,6 +27,8 @@ pub struct PeerCounters {
 pub struct PeerStats {
     pub counters: PeerCounters,
     pub state: &'static str,
+    /// The transport of the peer's current connection, or of its last one once it
+    /// ended; `None` for a peer never connected.
     pub conn_kind: Option<ConnectionKind>,
     pub client_name: Option<String>,
 }
@@ -60,10 +62,7 @@ impl From<&Peer> for PeerStats {
         Self {
             counters: peer.stats.counters.as_ref().into(),
             state: state.name(),
-            conn_kind: match state {
-                PeerState::Live(l) => Some(l.connection_kind),
-                _ => None,
-            },
+            conn_kind: peer.last_connection_kind,
             client_name: match state {
                 PeerState::Live(l) => l.client_name.clone(),
                 _ => None,

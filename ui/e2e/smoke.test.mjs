@@ -100,6 +100,11 @@ describe('CinemaHalal UI against a fake API', () => {
     await status.filter({ hasText: 'Buffered 50%' }).waitFor();
     assert.match(await status.innerText(), /Streaming/);
     assert.match(await page.locator(tid('status-peers')).innerText(), /3\/10/);
+    // One peer per transport in the fixture: each is named, in order, and uTP's byte count is in its title.
+    assert.equal(await page.locator(tid('status-tcp')).innerText(), 'TCP 1');
+    assert.equal(await page.locator(tid('status-utp')).innerText(), 'uTP 1');
+    assert.equal(await page.locator(tid('status-webrtc')).innerText(), 'WebRTC 1');
+    assert.match((await page.locator(tid('status-utp')).getAttribute('title')) ?? '', /↓ 2\.1 MB/);
     assert.match(await page.locator(tid('status-speed')).innerText(), /2\.4 MB\/s/);
     assert.ok(api.calls.some((c) => c.path === `/api/stream/${HASH_MOVIE}/status?fileIndex=0`));
     assert.equal(await page.locator(tid('open-player-button')).count(), 0, 'no external player in a browser');
@@ -311,7 +316,7 @@ describe('the fake API answers as the server does', () => {
     /** @type {StreamStatus} */
     const pending = {
       infoHash: HASH_SHOW, state: 'fetching_metadata', fileIndex: null, size: 0, progress: 0, downloadedBytes: 0,
-      downloadSpeed: 0, uploadSpeed: 0, peers: { connected: 0, known: 0, webrtc: { connected: 0, downloadedBytes: 0, uploadedBytes: 0 } }, availableRanges: [],
+      downloadSpeed: 0, uploadSpeed: 0, peers: { connected: 0, known: 0, tcp: { connected: 0, downloadedBytes: 0, uploadedBytes: 0 }, utp: { connected: 0, downloadedBytes: 0, uploadedBytes: 0 }, webrtc: { connected: 0, downloadedBytes: 0, uploadedBytes: 0 } }, availableRanges: [],
     };
     assert.deepEqual(body, pending);
     const ready = await prepared;

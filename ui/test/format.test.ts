@@ -9,6 +9,7 @@ import {
   formatSize,
   formatSpeed,
   pastedRequest,
+  peerTransports,
   stateLabel,
   toSearchQuery,
   videoFiles,
@@ -130,5 +131,22 @@ describe('labels and lists', () => {
     const big = new Uint8Array(100_000).map((_, i) => (i * 7) % 256);
     const back = Uint8Array.from(atob(bytesToBase64(big)), (c) => c.charCodeAt(0));
     expect(back).toEqual(big);
+  });
+});
+
+describe('peer transports', () => {
+  const none = { connected: 0, downloadedBytes: 0, uploadedBytes: 0 };
+  it('lists only the transports that carried a peer or a byte, in a fixed order', () => {
+    const peers = {
+      connected: 3,
+      known: 9,
+      tcp: { connected: 2, downloadedBytes: 10, uploadedBytes: 0 },
+      utp: none,
+      webrtc: { connected: 0, downloadedBytes: 0, uploadedBytes: 5 },
+    };
+    expect(peerTransports(peers).map((t) => `${t.label} ${t.kind.connected}`)).toEqual(['TCP 2', 'WebRTC 0']);
+  });
+  it('is empty before any peer', () => {
+    expect(peerTransports({ connected: 0, known: 0, tcp: none, utp: none, webrtc: none })).toEqual([]);
   });
 });

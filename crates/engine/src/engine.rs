@@ -248,6 +248,7 @@ impl Engine {
                 layout,
                 have_piece.as_ref().map(|f| f as &dyn Fn(u64) -> bool),
             );
+            (status.peers.tcp, status.peers.utp) = stream.peers_by_transport();
             if let Some(web) = &stream.webrtc {
                 status.peers.webrtc = web.counters.snapshot();
                 if stream.handle.stats().finished {

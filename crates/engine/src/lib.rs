@@ -94,7 +94,7 @@ mod tests {
         );
         assert_eq!(
             shape::<Peers>(),
-            "type Peers = { connected: number, known: number, webrtc: PeerKind, };"
+            "type Peers = { connected: number, known: number, tcp: PeerKind, utp: PeerKind, webrtc: PeerKind, };"
         );
         assert_eq!(
             shape::<PeerKind>(),

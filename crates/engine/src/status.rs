@@ -26,6 +26,11 @@ pub struct Peers {
     pub connected: u32,
     /// Peers heard of (DHT, trackers, links), connected or not.
     pub known: u32,
+    /// The peers reached over TCP among them (WebRTC ones, which reach the torrent
+    /// through loopback relays, not counted), and the bytes exchanged with them.
+    pub tcp: PeerKind,
+    /// The peers reached over uTP among them.
+    pub utp: PeerKind,
     /// The WebRTC peers (browsers running WebTorrent) among them, and the bytes
     /// exchanged with them.
     pub webrtc: PeerKind,
@@ -139,7 +144,7 @@ pub(crate) fn of_stream(
         peers: Peers {
             connected,
             known,
-            webrtc: PeerKind::default(),
+            ..Peers::default()
         },
         available_ranges: have_piece
             .map(|have| ranges_on_disk(layout, file.size, have))

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cinemahalal_engine::{
-    ByteRange, Engine, EngineConfig, EngineError, InfoHash, Source, StreamInfo, StreamState,
-    StreamStatus,
+    ByteRange, Engine, EngineConfig, EngineError, InfoHash, PeerKind, Source, StreamInfo,
+    StreamState, StreamStatus,
 };
 use cinemahalal_testkit::{Seeder, SeederOptions, SilentPeer};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
@@ -444,6 +444,19 @@ async fn status_follows_a_stream_from_metadata_to_complete() {
         };
         assert_eq!(done.state, StreamState::Ready);
         assert_eq!(done.downloaded_bytes, size as u64);
+        // The seeder is one peer, over TCP or uTP (librqbit tries both): every byte came
+        // through it, and no WebRTC peer is counted.
+        let by_transport = [done.peers.tcp, done.peers.utp];
+        assert_eq!(
+            by_transport.iter().map(|k| k.connected).sum::<u32>(),
+            done.peers.connected,
+            "{done:?}"
+        );
+        assert!(
+            by_transport.iter().map(|k| k.downloaded_bytes).sum::<u64>() >= size as u64,
+            "{done:?}"
+        );
+        assert_eq!(done.peers.webrtc, PeerKind::default(), "{done:?}");
         assert_eq!(
             done.available_ranges,
             [ByteRange {

@@ -131,6 +131,15 @@ connected: number,
  */
 known: number, 
 /**
+ * The peers reached over TCP among them (WebRTC ones, which reach the torrent
+ * through loopback relays, not counted), and the bytes exchanged with them.
+ */
+tcp: PeerKind, 
+/**
+ * The peers reached over uTP among them.
+ */
+utp: PeerKind, 
+/**
  * The WebRTC peers (browsers running WebTorrent) among them, and the bytes
  * exchanged with them.
  */

@@ -1,6 +1,6 @@
 // Pure helpers: units, shares, input detection, state words.
 
-import type { ByteRange, Quality, SearchQuery, StreamRequest, StreamState, TorrentFile } from './types';
+import type { ByteRange, PeerKind, Peers, Quality, SearchQuery, StreamRequest, StreamState, TorrentFile } from './types';
 
 const UNITS = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
 
@@ -89,6 +89,20 @@ export function pastedRequest(input: string): StreamRequest {
 export function formatQuality(q: Quality | null | undefined): string {
   if (!q) return '';
   return [q.resolution, q.source].filter((x) => x !== null).join(' · ');
+}
+
+/** The transports a stream's peers came over, as the status line names them. */
+export const TRANSPORTS = [
+  { key: 'tcp', label: 'TCP' },
+  { key: 'utp', label: 'uTP' },
+  { key: 'webrtc', label: 'WebRTC' },
+] as const;
+
+/** The transports that carried a peer or a byte so far, in `TRANSPORTS` order. */
+export function peerTransports(peers: Peers): { key: (typeof TRANSPORTS)[number]['key']; label: string; kind: PeerKind }[] {
+  return TRANSPORTS.map(({ key, label }) => ({ key, label, kind: peers[key] })).filter(
+    ({ kind }) => kind.connected > 0 || kind.downloadedBytes > 0 || kind.uploadedBytes > 0,
+  );
 }
 
 /** A stream's state in words. */

@@ -6,10 +6,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use librqbit::{ManagedTorrent, ManagedTorrentState};
+use librqbit::{
+    ConnectionKind, ManagedTorrent, ManagedTorrentState, PeerStatsFilter, PeerStatsFilterState,
+};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use crate::status::PeerKind;
 use crate::{EngineError, InfoHash, TorrentFile};
 
 pub(super) type Handle = std::sync::Arc<ManagedTorrent>;
@@ -49,6 +52,37 @@ pub(crate) struct Stream {
 }
 
 impl Stream {
+    /// The torrent's TCP and uTP peers, told apart by how librqbit connected them:
+    /// `connected` counts the live ones, the bytes include peers already gone. The
+    /// loopback relays of WebRTC peers are TCP peers to librqbit and are left out.
+    pub(super) fn peers_by_transport(&self) -> (PeerKind, PeerKind) {
+        let (mut tcp, mut utp) = (PeerKind::default(), PeerKind::default());
+        let Some(live) = self.handle.live() else {
+            return (tcp, utp);
+        };
+        let filter = PeerStatsFilter {
+            state: PeerStatsFilterState::All,
+        };
+        for (addr, peer) in live.per_peer_stats_snapshot(filter).peers {
+            let relayed = self
+                .webrtc
+                .as_ref()
+                .is_some_and(|web| addr.parse().is_ok_and(|addr| web.counters.is_relay(&addr)));
+            let kind = match peer.conn_kind {
+                _ if relayed => continue,
+                Some(ConnectionKind::Tcp) => &mut tcp,
+                Some(ConnectionKind::Utp) => &mut utp,
+                Some(ConnectionKind::Socks) | None => continue,
+            };
+            if peer.state == "live" {
+                kind.connected += 1;
+            }
+            kind.downloaded_bytes += peer.counters.fetched_bytes;
+            kind.uploaded_bytes += peer.counters.uploaded_bytes;
+        }
+        (tcp, utp)
+    }
+
     pub(super) fn describe(&self, info_hash: InfoHash, index: usize) -> StreamInfo {
         let file = &self.files[index];
         StreamInfo {

@@ -8,6 +8,7 @@
 //! channel, counting them. Piece picking, hash checks and uploads are librqbit's, as for
 //! any peer. A relay serves one connection: when it ends, so does the channel.
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -45,15 +46,23 @@ enum Target {
     Live(Handle),
 }
 
-/// Bytes and connections through the relays.
+/// Bytes and connections through the relays, and the relays' addresses.
 #[derive(Default)]
 pub(crate) struct Counters {
     connected: AtomicU32,
     downloaded: AtomicU64,
     uploaded: AtomicU64,
+    /// Every relay handed to the torrent: to librqbit each is a TCP peer at this
+    /// address, which status must not count as one.
+    relays: Mutex<HashSet<SocketAddr>>,
 }
 
 impl Counters {
+    /// Whether librqbit's peer at `addr` is one of these relays.
+    pub(crate) fn is_relay(&self, addr: &SocketAddr) -> bool {
+        self.relays.lock().unwrap().contains(addr)
+    }
+
     pub(crate) fn snapshot(&self) -> PeerKind {
         PeerKind {
             connected: self.connected.load(Ordering::Relaxed),
@@ -212,6 +221,7 @@ async fn relay_all(
             continue;
         };
         tracing::info!(%info_hash, peer = ?peer, %addr, "webrtc peer connected");
+        counters.relays.lock().unwrap().insert(addr);
         {
             let mut t = target.lock().unwrap();
             match &mut *t {

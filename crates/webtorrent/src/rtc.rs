@@ -82,7 +82,7 @@ impl Peer {
             .build(Instant::now());
         let mut sockets = Vec::new();
         for ip in local_ipv4_addresses() {
-            let Ok(socket) = UdpSocket::bind((ip, 0)).await else {
+            let Ok(socket) = bind_udp(ip) else {
                 continue;
             };
             let addr = socket.local_addr()?;
@@ -157,7 +157,11 @@ impl Peer {
                             .iter()
                             .find(|s| s.local_addr().is_ok_and(|a| a == t.source))
                             .unwrap_or(&self.sockets[0]);
-                        let _ = socket.try_send_to(&t.contents, t.destination);
+                        // Waits while the socket's send buffer is full rather than
+                        // dropping the datagram (a lost SACK stalls the sender until
+                        // its retransmission timer fires); other errors (an
+                        // unreachable candidate) lose only this datagram.
+                        let _ = socket.send_to(&t.contents, t.destination).await;
                     }
                     Output::Event(event) => match event {
                         Event::ChannelOpen(id, _label) if channel.is_none() => {
@@ -304,6 +308,25 @@ pub(crate) fn usable_sdp(sdp: &str) -> String {
         out.push_str(line);
     }
     out
+}
+
+/// The kernel buffers asked for each peer's UDP sockets. A browser sends a whole
+/// congestion window at once; while this peer's task waits for a core, the default
+/// receive buffer (208 KiB on Linux) overflows, and SCTP answers the lost datagrams
+/// with a retransmission timeout and a window back at one packet: seconds of nothing.
+/// The kernel caps the size at `net.core.rmem_max`/`wmem_max`.
+const SOCKET_BUFFER: usize = 2 * 1024 * 1024;
+
+/// A non-blocking UDP socket on `ip`, any port, with `SOCKET_BUFFER` asked for.
+fn bind_udp(ip: Ipv4Addr) -> io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
+    // Best effort: a smaller buffer still works, only with less slack.
+    let _ = socket.set_recv_buffer_size(SOCKET_BUFFER);
+    let _ = socket.set_send_buffer_size(SOCKET_BUFFER);
+    socket.set_nonblocking(true)?;
+    socket.bind(&SocketAddr::from((ip, 0)).into())?;
+    UdpSocket::from_std(socket.into())
 }
 
 /// 127.0.0.1 and the IPv4 addresses of the machine's interfaces.

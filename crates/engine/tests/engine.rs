@@ -488,6 +488,12 @@ async fn a_websocket_only_link_with_no_browser_peer_says_why() {
             matches!(&err, EngineError::NoSeeds(m) if m.contains("WebSocket trackers within 2 s")),
             "{err:?}"
         );
+        // And why the tracker brought none: it cannot be reached.
+        assert!(
+            matches!(&err, EngineError::NoSeeds(m)
+                if m.contains("(ws://127.0.0.1:9/announce: ") && m.contains("refused")),
+            "{err:?}"
+        );
         assert!(t.engine.list().is_empty());
 
         let t = TestEngine::start(|c| c.webrtc = false).await;

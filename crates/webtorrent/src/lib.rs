@@ -150,6 +150,15 @@ impl Swarm {
     pub fn trackers(&self) -> usize {
         self.trackers.len()
     }
+
+    /// The trackers that cannot be used now, each as `url: why` (a connection refused,
+    /// a certificate not trusted, a failure the tracker answered).
+    pub fn problems(&self) -> Vec<String> {
+        self.trackers
+            .iter()
+            .filter_map(|t| t.problem().map(|p| format!("{}: {p}", t.url())))
+            .collect()
+    }
 }
 
 impl Drop for Swarm {

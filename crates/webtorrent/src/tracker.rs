@@ -9,7 +9,7 @@
 //! with growing pauses, when the tracker goes away.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
@@ -126,8 +126,15 @@ pub fn id20(s: &str) -> Option<[u8; 20]> {
 }
 
 pub(crate) struct TrackerHandle {
+    url: String,
     events: mpsc::UnboundedSender<TrackerEvent>,
+    /// Why the tracker cannot be used right now, if it cannot.
+    problem: Problem,
 }
+
+/// The last reason a tracker could not be used (connect failed, TLS refused, the
+/// tracker answered a failure), until it next works.
+type Problem = Arc<Mutex<Option<String>>>;
 
 impl TrackerHandle {
     pub(crate) fn spawn(
@@ -139,8 +146,10 @@ impl TrackerHandle {
         opened: mpsc::Sender<PeerConnection>,
     ) -> TrackerHandle {
         let (tx, rx) = mpsc::unbounded_channel();
+        let problem = Problem::default();
         let client = Client {
-            url,
+            problem: problem.clone(),
+            url: url.clone(),
             config,
             settings,
             progress,
@@ -151,7 +160,20 @@ impl TrackerHandle {
             started: false,
         };
         tokio::spawn(client.run(rx));
-        TrackerHandle { events: tx }
+        TrackerHandle {
+            url,
+            events: tx,
+            problem,
+        }
+    }
+
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Why the tracker cannot be used now, if it cannot.
+    pub(crate) fn problem(&self) -> Option<String> {
+        self.problem.lock().unwrap().clone()
     }
 
     pub(crate) fn send(&self, event: TrackerEvent) {
@@ -164,6 +186,7 @@ type Socket =
 
 struct Client {
     url: String,
+    problem: Problem,
     config: SwarmConfig,
     settings: Arc<RtcSettings>,
     progress: Arc<dyn Fn() -> Progress + Send + Sync>,
@@ -184,6 +207,20 @@ enum Ended {
 }
 
 impl Client {
+    /// Records why the tracker cannot be used (`None`: it works again). A new reason is
+    /// logged as a warning once; the same one again, at every retry, only at debug.
+    fn set_problem(&self, problem: Option<String>) {
+        let mut current = self.problem.lock().unwrap();
+        match &problem {
+            Some(p) if current.as_ref() != Some(p) => {
+                tracing::warn!(url = %self.url, "websocket tracker: {p}")
+            }
+            Some(p) => tracing::debug!(url = %self.url, "websocket tracker: {p}"),
+            None => {}
+        }
+        *current = problem;
+    }
+
     async fn run(mut self, mut events: mpsc::UnboundedReceiver<TrackerEvent>) {
         let mut backoff = Duration::from_secs(1);
         loop {
@@ -191,6 +228,7 @@ impl Client {
             match connected {
                 Ok(Ok(mut ws)) => {
                     tracing::debug!(url = %self.url, "websocket tracker connected");
+                    self.set_problem(None);
                     backoff = Duration::from_secs(1);
                     match self.session(&mut ws, &mut events).await {
                         Ended::Stopped => return,
@@ -199,8 +237,8 @@ impl Client {
                         }
                     }
                 }
-                Ok(Err(e)) => tracing::debug!(url = %self.url, "websocket tracker: {e}"),
-                Err(_) => tracing::debug!(url = %self.url, "websocket tracker: connect timed out"),
+                Ok(Err(e)) => self.set_problem(Some(e.to_string())),
+                Err(_) => self.set_problem(Some("connecting timed out".into())),
             }
             // Wait before trying again; a stop meanwhile ends the client.
             let wake = tokio::time::sleep(backoff);
@@ -340,7 +378,7 @@ impl Client {
     /// A message from the tracker. Errors only when the socket fails.
     async fn handle(&mut self, ws: &mut Socket, m: Incoming) -> Result<(), ()> {
         if let Some(reason) = &m.failure_reason {
-            tracing::warn!(url = %self.url, "websocket tracker refused: {reason}");
+            self.set_problem(Some(format!("refused: {reason}")));
             return Ok(());
         }
         if let Some(w) = &m.warning_message {

@@ -170,10 +170,16 @@ impl Engine {
                     };
                     extra_peers = web.take_collected(wait).await;
                     if !other_sources && extra_peers.is_empty() {
+                        let problems = web.tracker_problems();
                         return Err(EngineError::NoSeeds(format!(
                             "no browser (WebRTC) peer answered on the link's WebSocket \
-                             trackers within {} s, and the link names no other tracker or peer",
-                            wait.as_secs()
+                             trackers within {} s, and the link names no other tracker or peer{}",
+                            wait.as_secs(),
+                            if problems.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" ({})", problems.join("; "))
+                            }
                         )));
                     }
                 }

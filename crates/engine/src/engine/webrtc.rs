@@ -169,6 +169,11 @@ impl WebPeers {
         }
     }
 
+    /// The WebSocket trackers that cannot be used now, each as `url: why`.
+    pub(crate) fn tracker_problems(&self) -> Vec<String> {
+        self.swarm.problems()
+    }
+
     /// Joins the trackers' swarms again with fresh offers: the connections used for
     /// metadata are gone.
     pub(crate) fn renew(&self) {

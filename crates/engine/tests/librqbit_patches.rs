@@ -469,3 +469,96 @@ async fn metadata_with_piece_length_zero_from_a_peer_is_an_error_not_a_panic() -
     ));
     Ok(())
 }
+
+/// A TCP proxy in front of a seeder that loses the first REQUEST for the first block
+/// of `piece`, as WebTorrent's wire loses a block cancelled and requested again while
+/// its read is pending. Everything else passes through unchanged. Serves one connection.
+async fn request_losing_proxy(seeder: SocketAddr, piece: u32) -> anyhow::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        let Ok((client, _)) = listener.accept().await else {
+            return;
+        };
+        let Ok(upstream) = TcpStream::connect(seeder).await else {
+            return;
+        };
+        let (mut client_r, mut client_w) = client.into_split();
+        let (mut up_r, mut up_w) = upstream.into_split();
+        let down = tokio::spawn(async move { tokio::io::copy(&mut up_r, &mut client_w).await });
+        // Client to seeder: the handshake as is, then message by message.
+        let up = async move {
+            let mut handshake = [0u8; 68];
+            client_r.read_exact(&mut handshake).await?;
+            up_w.write_all(&handshake).await?;
+            let mut lost = false;
+            loop {
+                let mut len = [0u8; 4];
+                client_r.read_exact(&mut len).await?;
+                let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
+                client_r.read_exact(&mut body).await?;
+                let first_block_of_piece = body.len() == 13
+                    && body[0] == REQUEST
+                    && body[1..5] == piece.to_be_bytes()
+                    && body[5..9] == [0; 4];
+                if first_block_of_piece && !lost {
+                    lost = true;
+                    continue;
+                }
+                up_w.write_all(&len).await?;
+                up_w.write_all(&body).await?;
+            }
+            #[allow(unreachable_code)]
+            anyhow::Ok(())
+        };
+        let _ = up.await;
+        down.abort();
+    });
+    Ok(addr)
+}
+
+/// Patch "unanswered requests are asked again": the only peer loses one request, the
+/// first block of the piece a reader waits for, and goes on answering the others. The
+/// torrent asks again for what is left unanswered, and the reader gets its bytes a few
+/// seconds later. On 9.1.0 the block is never asked for again: every other piece
+/// arrives, the peer stays busy enough never to time out, and the read waits forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_the_peer_lost_is_asked_again() -> anyhow::Result<()> {
+    const LEN: usize = 2 << 20;
+    const PIECE: usize = 64 << 10;
+    let seeder = Seeder::random(
+        &[(FILE, LEN)],
+        SeederOptions {
+            piece_length: Some(PIECE as u32),
+            upload_bps: None,
+        },
+    )
+    .await?;
+    let source = seeder.read(FILE)?;
+    let dir = tempfile::tempdir()?;
+    let session = isolated_session(dir.path(), 8).await?;
+    let handle = add_without_peers(&session, &seeder, false).await?;
+    // The reader waits at piece 3 before the peer comes, so piece 3 is asked for first.
+    let mut stream = handle.clone().stream(0).await?;
+    stream.seek(SeekFrom::Start(3 * PIECE as u64)).await?;
+    let reader = tokio::spawn(async move {
+        let mut buf = vec![0; PIECE];
+        stream.read_exact(&mut buf).await?;
+        anyhow::Ok(buf)
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = std::time::Instant::now();
+    handle.add_peer(request_losing_proxy(seeder.addr(), 3).await?)?;
+    let got = timeout(Duration::from_secs(20), reader)
+        .await
+        .context("the read never got the block the peer lost")???;
+    let waited = started.elapsed();
+    assert!(got == source[3 * PIECE..4 * PIECE], "the bytes of piece 3");
+    println!("piece 3, one block lost by the peer: read after {waited:?}");
+    timeout(Duration::from_secs(20), handle.wait_until_completed())
+        .await
+        .context("the download did not complete")??;
+    assert_eq!(std::fs::read(dir.path().join(FILE))?, source);
+    session.stop().await;
+    Ok(())
+}

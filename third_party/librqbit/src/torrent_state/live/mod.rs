@@ -1054,9 +1054,18 @@ impl TorrentStateLive {
 
 const DEFAULT_PEER_REQUEST_WINDOW: usize = 128;
 
+/// A peer that has our requests and sends no block at all for this long is asked for
+/// them again. Some clients lose a request: WebTorrent's wire (bittorrent-protocol)
+/// drops a block that is cancelled and requested again while its read is pending. Half
+/// the default read timeout, so the peer can answer before it is disconnected.
+const UNANSWERED_REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
+
 struct PeerFlowControl {
     i_am_choked: bool,
     request_window: usize,
+    /// When the peer last answered a request, or was sent one while it had none: how
+    /// long its requests have gone unanswered.
+    last_answer: Instant,
 }
 
 impl PeerFlowControl {
@@ -1064,6 +1073,7 @@ impl PeerFlowControl {
         Self {
             i_am_choked: true,
             request_window: max_request_window,
+            last_answer: Instant::now(),
         }
     }
 }
@@ -1744,7 +1754,49 @@ impl PeerHandler {
             if self.can_send_request() {
                 return;
             }
-            notified.await;
+            // The slots may be held by requests the peer will never answer.
+            if tokio::time::timeout(self.until_requests_unanswered(), notified)
+                .await
+                .is_err()
+            {
+                self.ask_again_for_unanswered_requests();
+            }
+        }
+    }
+
+    /// How long until the outstanding requests count as unanswered (at least a moment).
+    fn until_requests_unanswered(&self) -> Duration {
+        let last_answer = self
+            .lock_flow_control("until_requests_unanswered")
+            .last_answer;
+        (last_answer + UNANSWERED_REQUEST_TIMEOUT)
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(50))
+    }
+
+    /// When the peer has sent no block for `UNANSWERED_REQUEST_TIMEOUT` while it has our
+    /// requests (and does not choke us), sends them all again. A block that then comes
+    /// twice is tolerated like one that crossed a CANCEL.
+    fn ask_again_for_unanswered_requests(&self) {
+        {
+            let mut flow = self.lock_flow_control("ask_again_for_unanswered_requests");
+            if flow.i_am_choked || flow.last_answer.elapsed() < UNANSWERED_REQUEST_TIMEOUT {
+                return;
+            }
+            flow.last_answer = Instant::now();
+        }
+        let asked = self
+            .state
+            .peers
+            .with_live_mut(self.addr, "request_inflight_again", |live| {
+                live.request_inflight_again()
+            })
+            .unwrap_or(0);
+        if asked > 0 {
+            debug!(
+                asked,
+                "asked again for blocks the peer left unanswered for {UNANSWERED_REQUEST_TIMEOUT:?}"
+            );
         }
     }
 
@@ -1809,9 +1861,15 @@ impl PeerHandler {
                 Some(next) => next,
                 None => {
                     debug!("no pieces to request");
+                    self.ask_again_for_unanswered_requests();
                     match aframe!(tokio::time::timeout(
-                        // Half of default rw timeout not to race with it.
-                        Duration::from_secs(5),
+                        // Half of default rw timeout not to race with it; while requests
+                        // are outstanding, until they would count as unanswered.
+                        if self.requested_inflight_count().unwrap_or(0) > 0 {
+                            self.until_requests_unanswered()
+                        } else {
+                            Duration::from_secs(5)
+                        },
                         new_piece_notify
                     ))
                     .await
@@ -1869,9 +1927,19 @@ impl PeerHandler {
                             .ok()
                             .and_then(|p| p.get_inflight(next))
                             .is_some_and(|i| i.peer == handle);
-                        ours.then(|| live.add_inflight_request(chunk))
+                        ours.then(|| {
+                            (
+                                live.add_inflight_request(chunk),
+                                live.requested_inflight_count() == 1,
+                            )
+                        })
                     }) {
-                    Some(Some(true)) => {}
+                    Some(Some((true, first))) => {
+                        if first {
+                            // Its first request since it had none: the wait starts now.
+                            self.lock_flow_control("first request").last_answer = Instant::now();
+                        }
+                    }
                     Some(None) => {
                         debug!(
                             piece = next.get(),
@@ -1879,7 +1947,7 @@ impl PeerHandler {
                         );
                         break;
                     }
-                    Some(Some(false)) => {
+                    Some(Some((false, _))) => {
                         // This request was already in-flight for this peer for this chunk.
                         // This might happen in theory, but not very likely.
                         //
@@ -1971,6 +2039,7 @@ impl PeerHandler {
         if !should_process {
             return Ok(());
         }
+        self.lock_flow_control("answered").last_answer = Instant::now();
 
         // This one is used to calculate download speed.
         self.state

@@ -343,6 +343,23 @@ impl LivePeerState {
         }
     }
 
+    /// Sends every in-flight request again, for a peer that left them unanswered. The
+    /// copies a peer that did have them queued then sends are tolerated as late ones.
+    pub fn request_inflight_again(&mut self) -> usize {
+        for req in &self.inflight_requests {
+            let _ = self
+                .tx
+                .send(WriterRequest::Message(Message::Request(Request {
+                    index: req.piece_index.get(),
+                    begin: req.offset,
+                    length: req.size,
+                })));
+        }
+        let asked = self.inflight_requests.len();
+        self.late_cancelled_request_tolerance += asked as u32;
+        asked
+    }
+
     pub fn cancel_inflight_requests_for_piece(&mut self, piece: ValidPieceIndex) {
         let tx = &self.tx;
         let late_cancelled_request_tolerance = &mut self.late_cancelled_request_tolerance;

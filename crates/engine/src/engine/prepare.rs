@@ -137,7 +137,11 @@ impl Engine {
             };
         let cached = match self.cached_metadata(info_hash) {
             Some(torrent) => match self
-                .fetch_metadata(&Source::Torrent(torrent), Vec::new())
+                .fetch_metadata(
+                    &Source::Torrent(torrent),
+                    Vec::new(),
+                    self.config.metadata_timeout,
+                )
                 .await
             {
                 Ok(listed) if crate::source::from_id20(listed.info_hash) == info_hash => {
@@ -158,36 +162,54 @@ impl Engine {
         let listed = match cached {
             Some(listed) => listed,
             None => {
-                let mut extra_peers = Vec::new();
                 // A .torrent holds its metadata: its WebRTC peers wait for the download.
                 let needs_peers = !matches!(source, Source::Torrent(_));
-                if let Some(web) = web.as_ref().filter(|_| needs_peers) {
-                    // With no other source, metadata can only come from a WebRTC peer.
-                    let wait = if other_sources {
-                        WEBRTC_HEAD_START
-                    } else {
-                        self.config.metadata_timeout
-                    };
-                    extra_peers = web.take_collected(wait).await;
-                    if !other_sources && extra_peers.is_empty() {
-                        let problems = web.tracker_problems();
-                        return Err(EngineError::NoSeeds(format!(
-                            "no browser (WebRTC) peer answered on the link's WebSocket \
-                             trackers within {} s, and the link names no other tracker or peer{}",
-                            wait.as_secs(),
-                            if problems.is_empty() {
-                                String::new()
-                            } else {
-                                format!(" ({})", problems.join("; "))
-                            }
-                        )));
+                let deadline = Instant::now() + self.config.metadata_timeout;
+                let listed = loop {
+                    let mut extra_peers = Vec::new();
+                    if let Some(web) = web.as_ref().filter(|_| needs_peers) {
+                        // With no other source, metadata can only come from a WebRTC peer.
+                        let wait = if other_sources {
+                            WEBRTC_HEAD_START
+                        } else {
+                            deadline.saturating_duration_since(Instant::now())
+                        };
+                        extra_peers = web.take_collected(wait).await;
+                        if !other_sources && extra_peers.is_empty() {
+                            let problems = web.tracker_problems();
+                            return Err(EngineError::NoSeeds(format!(
+                                "no browser (WebRTC) peer answered on the link's WebSocket \
+                                 trackers within {} s, and the link names no other tracker or peer{}",
+                                self.config.metadata_timeout.as_secs(),
+                                if problems.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(" ({})", problems.join("; "))
+                                }
+                            )));
+                        }
                     }
-                }
-                let listed = self.fetch_metadata(&source, extra_peers).await;
-                if let Some(web) = web.as_ref().filter(|_| needs_peers) {
-                    // The connections that gave the metadata closed with it.
+                    let timeout = deadline.saturating_duration_since(Instant::now());
+                    let listed = self.fetch_metadata(&source, extra_peers, timeout).await;
+                    let Some(web) = web.as_ref().filter(|_| needs_peers) else {
+                        break listed;
+                    };
+                    // The connections used for the metadata closed with it (or failed):
+                    // peers accept new ones only under a new peer id.
                     web.renew();
-                }
+                    match listed {
+                        // Browser peers come and go: when those found so far could not
+                        // give the metadata, look for others until the time is up.
+                        Err(EngineError::MetadataTimeout(why))
+                            if !other_sources && Instant::now() < deadline =>
+                        {
+                            tracing::info!(%info_hash, "webrtc peers did not give the metadata ({why}); looking for others");
+                            // Not in a tight loop against peers that fail at once.
+                            tokio::time::sleep(Duration::from_millis(500)).await;
+                        }
+                        listed => break listed,
+                    }
+                };
                 let listed = listed?;
                 if !matches!(source, Source::Torrent(_)) {
                     // A .torrent file was checked before librqbit saw it; peers' metadata
@@ -290,10 +312,12 @@ impl Engine {
     }
 
     /// Metadata and the peers seen while fetching it, within `metadata_timeout`.
+    /// The torrent's metadata from peers (or from the .torrent), waiting at most `timeout`.
     async fn fetch_metadata(
         &self,
         source: &Source,
         extra_peers: Vec<SocketAddr>,
+        timeout: Duration,
     ) -> Result<ListOnlyResponse, EngineError> {
         let (add, initial_peers) = match source {
             // librqbit ignores the link's `x.pe`: its peers are given separately. It
@@ -310,11 +334,10 @@ impl Engine {
             initial_peers,
             ..Default::default()
         };
-        let timeout = self.config.metadata_timeout;
         match tokio::time::timeout(timeout, self.session.add_torrent(add, Some(opts))).await {
             Err(_) => Err(EngineError::MetadataTimeout(format!(
                 "no peer sent it within {} s",
-                timeout.as_secs_f32()
+                self.config.metadata_timeout.as_secs_f32()
             ))),
             Ok(Ok(AddTorrentResponse::ListOnly(listed))) => Ok(listed),
             Ok(Ok(_)) => Err(anyhow::anyhow!("the torrent is being removed; try again").into()),

@@ -236,6 +236,21 @@ export class PlayerMedia {
     this.video.appendChild(track);
     track.track.mode = 'showing';
     this.track = track;
+    // A media engine may run its own track selection when its in-band tracks appear or
+    // the file loads (WebKitGTK playing an MKV with subtitles disables ours then): the
+    // chosen track is shown again whenever the tracks change.
+    const video = this.video;
+    const keepShowing = () => {
+      if (this.track !== track) {
+        video.textTracks.removeEventListener('change', keepShowing);
+        video.textTracks.removeEventListener('addtrack', keepShowing);
+      } else if (track.track.mode !== 'showing') {
+        track.track.mode = 'showing';
+      }
+    };
+    track.addEventListener('load', keepShowing);
+    video.textTracks.addEventListener('change', keepShowing);
+    video.textTracks.addEventListener('addtrack', keepShowing);
   }
 
   /** A .srt or .vtt file the user dropped on the player: shown at once. */

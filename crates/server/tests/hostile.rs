@@ -302,9 +302,26 @@ async fn hostile_json_and_indexes_are_refused_scenario() {
         r#"{{"name": "x", "kind": "torznab", "url": "http://127.0.0.1:1/{}"}}"#,
         "a".repeat(3 << 20)
     );
-    let (status, answer) = f.post_raw("/api/providers/test", big).await;
+    let (status, answer) = f.post_raw("/api/providers/test", big.clone()).await;
     assert_error(status, &answer, 413, "PAYLOAD_TOO_LARGE");
     f.still_serves("a 3 MiB provider test").await;
+    // The unread rest of the body ends the connection, and the answer says so: a client
+    // that reused it would see its next request fail.
+    let r = f
+        .server
+        .client
+        .post(f.server.url("/api/providers/test"))
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        r.headers().get("connection").map(|v| v.as_bytes()),
+        Some(&b"close"[..])
+    );
+    f.still_serves("a 3 MiB provider test, again").await;
     // Just under the limit is read, and refused for what it says.
     let under = format!(r#"{{"torrent": "{}"}}"#, "A".repeat(12 << 20));
     let (status, answer) = f.post_raw("/api/stream", under).await;

@@ -16,7 +16,18 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.code.http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(self)).into_response()
+        let too_large = self.code == ErrorCode::PayloadTooLarge;
+        let mut response = (status, Json(self)).into_response();
+        if too_large {
+            // The rest of the body is never read, so the connection cannot serve another
+            // request: say so, or a client reuses it and its next request fails with the
+            // connection closing under it.
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+        }
+        response
     }
 }
 

@@ -46,6 +46,7 @@ const WHOLE_RUN_LIMIT_MS = 320_000;
 const PLAY_LIMIT_MS = 30_000;
 // bittorrent-tracker's server.js by path: the package's entry needs a native addon.
 const WS_TRACKER_JS = join(REPO_DIR, 'tests', 'webtorrent', 'node_modules', 'bittorrent-tracker', 'server.js');
+const WS_TRACKER_MODULE = join(REPO_DIR, 'tests', 'webtorrent', 'tracker.mjs');
 
 const results = [];
 let skipped = 0;
@@ -437,35 +438,26 @@ async function playsMatroska() {
     cues.cues === 2 && cues.first === 'Hello from the desktop', `options ${JSON.stringify(options)}, ${JSON.stringify(cues.message ?? cues)}`);
 }
 
-/** The WebSocket tracker of the WebRTC step, while it runs: `{ tracker, sockets }`. */
+/** The WebSocket tracker of the WebRTC step, while it runs. */
 let wsTracker = null;
 
-/** bittorrent-tracker's WebSocket tracker alone on 127.0.0.1 (as tests/webtorrent does); its ws:// URL. */
+/** tests/webtorrent's WebSocket tracker on 127.0.0.1; its ws:// URL. */
 async function startWsTracker() {
+  if (!existsSync(WS_TRACKER_MODULE)) throw new Error(`missing ${WS_TRACKER_MODULE}`);
   if (!existsSync(WS_TRACKER_JS)) throw new Error(`missing ${WS_TRACKER_JS} (cd tests/webtorrent && npm ci --ignore-scripts)`);
-  const { default: Server } = await import(pathToFileURL(WS_TRACKER_JS).href);
-  const tracker = new Server({ udp: false, http: false, ws: true, stats: false, interval: 15_000 });
-  tracker.on('warning', () => {});
+  const trackers = await import(pathToFileURL(WS_TRACKER_MODULE).href);
+  const { tracker, url } = await withTimeout(trackers.startWsTracker(), 10_000, 'the ws tracker to listen');
   tracker.on('error', (e) => log('ws tracker:', e.message));
-  // Its sockets, so that closing it really drops every peer (ws keeps upgraded ones).
-  const sockets = new Set();
-  tracker.http.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  wsTracker = { tracker, sockets };
-  await withTimeout(new Promise((r) => tracker.listen(0, '127.0.0.1', r)), 10_000, 'the ws tracker to listen');
-  return `ws://127.0.0.1:${tracker.http.address().port}`;
+  wsTracker = { tracker, close: trackers.closeTracker };
+  return url;
 }
 
 /** Stops the tracker, dropping every connection to it. */
 async function closeTracker() {
   if (!wsTracker) return;
-  const { tracker, sockets } = wsTracker;
+  const { tracker, close } = wsTracker;
   wsTracker = null;
-  const closed = new Promise((r) => tracker.close(r));
-  for (const socket of sockets) socket.destroy();
-  await withTimeout(closed, 5000, 'the ws tracker to close').catch(() => {});
+  await close(tracker);
 }
 
 /**

@@ -19,12 +19,10 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-// server.js by path: the package exports only its client, whose index pulls in the
-// native WebRTC addon.
-import Server from './node_modules/bittorrent-tracker/server.js';
 
 import { DIST_DIR, launchBrowser, newPage, screenshot } from '../../ui/e2e/browser.mjs';
 import { makeClip, pollStreamStatus, startCinemaServer, stopChild, waitUntil, withTimeout } from '../../ui/e2e/swarm.mjs';
+import { closeTracker, startWsTracker } from './tracker.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const WEBTORRENT_JS = join(HERE, 'node_modules/webtorrent/dist/webtorrent.min.js');
@@ -75,33 +73,6 @@ async function startPageServer(clip) {
   await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
   const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
   return { server, origin: `http://127.0.0.1:${port}` };
-}
-
-// startWsTracker and closeTracker: as in swarm.test.mjs.
-
-/** bittorrent-tracker's WebSocket tracker alone, on 127.0.0.1 (`port` 0: any). */
-async function startWsTracker(port = 0) {
-  const tracker = new Server({ udp: false, http: false, ws: true, stats: false, interval: 15_000 });
-  tracker.on('warning', () => {});
-  tracker.on('error', () => {});
-  // Its sockets, so that closing it really drops every peer (ws keeps upgraded ones).
-  /** @type {Set<import('node:net').Socket>} */
-  const sockets = new Set();
-  tracker.http.on('connection', (/** @type {import('node:net').Socket} */ socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  tracker.sockets = sockets;
-  await new Promise((r) => tracker.listen(port, '127.0.0.1', r));
-  const p = tracker.ws.address().port;
-  return { tracker, port: p, url: `ws://127.0.0.1:${p}` };
-}
-
-/** Stops the tracker, dropping every connection to it. */
-async function closeTracker(/** @type {any} */ tracker) {
-  const closed = new Promise((r) => tracker.close(r));
-  for (const socket of tracker.sockets) socket.destroy();
-  await withTimeout(closed, 5000, 'the tracker to close').catch(() => {});
 }
 
 // Records the <video>'s media events (they do not bubble, so listen in the capture phase).

@@ -9,18 +9,15 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-// server.js by path: the package exports only its client, whose index pulls in the
-// native WebRTC addon.
-import Server from './node_modules/bittorrent-tracker/server.js';
 import { chromium } from 'playwright-core';
 
 import { pollStreamStatus, startCinemaServer, startSeeder, stopChild, waitUntil, withTimeout } from '../../ui/e2e/swarm.mjs';
+import { closeTracker, startWsTracker } from './tracker.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const WEBTORRENT_JS = join(HERE, 'node_modules/webtorrent/dist/webtorrent.min.js');
@@ -95,35 +92,6 @@ async function startPageServer() {
 }
 
 /**
- * bittorrent-tracker's WebSocket tracker alone, on 127.0.0.1 (`port` 0: any). With
- * `tls` ({key, cert}, PEM), it is a wss:// tracker: its WebSocket server takes the
- * upgrades of an HTTPS server of ours (bittorrent-tracker makes only plain HTTP ones).
- */
-async function startWsTracker(port = 0, tls = null) {
-  const tracker = new Server({ udp: false, http: false, ws: tls ? { noServer: true } : true, stats: false, interval: 15_000 });
-  tracker.on('warning', () => {});
-  tracker.on('error', () => {});
-  if (tls) {
-    // close() closes `tracker.http`: this server.
-    tracker.http = createHttpsServer(tls);
-    tracker.http.on('upgrade', (req, socket, head) =>
-      tracker.ws.handleUpgrade(req, socket, head, (ws) => tracker.ws.emit('connection', ws, req)),
-    );
-  }
-  // Its sockets, so that closing it really drops every peer (ws keeps upgraded ones).
-  const sockets = new Set();
-  tracker.http.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  tracker.sockets = sockets;
-  if (tls) await new Promise((r) => tracker.http.listen(port, '127.0.0.1', r));
-  else await new Promise((r) => tracker.listen(port, '127.0.0.1', r));
-  const p = tracker.http.address().port;
-  return { tracker, port: p, url: `${tls ? 'wss' : 'ws'}://127.0.0.1:${p}` };
-}
-
-/**
  * A self-signed certificate for 127.0.0.1 (openssl, from Debian), its files in `dir`:
  * the server trusts it through SSL_CERT_FILE, chromium through --ignore-certificate-errors.
  */
@@ -135,13 +103,6 @@ function makeCertificate(dir) {
     '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-addext', 'basicConstraints=critical,CA:FALSE',
   ], { stdio: 'ignore' });
   return { keyFile: key, certFile: cert };
-}
-
-/** Stops the tracker, dropping every connection to it. */
-async function closeTracker(tracker) {
-  const closed = new Promise((r) => tracker.close(r));
-  for (const socket of tracker.sockets) socket.destroy();
-  await withTimeout(closed, 5000, 'the tracker to close').catch(() => {});
 }
 
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');

@@ -60,7 +60,18 @@ pub trait PeerConnectionHandler {
     fn client_name_and_version(&self) -> &str {
         crate::client_name_and_version()
     }
+    /// Whether the peer owes us something (a block we asked for): only then does
+    /// silence longer than the read timeout end the connection. A peer with nothing
+    /// asked of it may stay silent up to `IDLE_PEER_TIMEOUT` (BEP 3 peers send a
+    /// keep-alive every two minutes).
+    fn is_waiting_for_data(&self) -> bool {
+        true
+    }
 }
+
+/// How long a peer with nothing asked of it may stay silent: BEP 3's two-minute
+/// keep-alive, with some slack.
+pub const IDLE_PEER_TIMEOUT: Duration = Duration::from_secs(150);
 
 #[derive(Debug)]
 pub enum WriterRequest {
@@ -488,7 +499,11 @@ impl<H: PeerConnectionHandler> PeerConnection<H> {
 
         let reader = async move {
             loop {
-                let message = read_buf.read_message(&mut read, rwtimeout).await?;
+                let message = read_buf
+                    .read_message_or_idle(&mut read, rwtimeout, IDLE_PEER_TIMEOUT, || {
+                        self.handler.is_waiting_for_data()
+                    })
+                    .await?;
                 trace!("received: {:?}", &message);
 
                 tokio::task::yield_now().await;

@@ -152,11 +152,27 @@ impl ReadBuf {
     }
 
     /// Read a message into the buffer, try to deserialize it and call the callback on it.
+    #[cfg(test)]
     pub async fn read_message(
         &mut self,
         conn: &mut BoxAsyncReadVectored,
         timeout: Duration,
     ) -> Result<Message<'_>> {
+        self.read_message_or_idle(conn, timeout, Duration::ZERO, || true)
+            .await
+    }
+
+    /// Like `read_message`, but a peer may stay silent for longer than `timeout` while
+    /// `waiting_for_data()` says nothing is expected of it: up to `idle_timeout` of
+    /// silence in all.
+    pub async fn read_message_or_idle(
+        &mut self,
+        conn: &mut BoxAsyncReadVectored,
+        timeout: Duration,
+        idle_timeout: Duration,
+        waiting_for_data: impl Fn() -> bool,
+    ) -> Result<Message<'_>> {
+        let mut silent_since = std::time::Instant::now();
         loop {
             let err = {
                 // A workaround for borrow-checker not understanding early returns.
@@ -192,13 +208,22 @@ impl ReadBuf {
                                 need_additional_bytes: need_additional_bytes as u16,
                             });
                         }
-                        let size = with_timeout(
+                        let size = match with_timeout(
                             "reading",
                             timeout,
                             conn.read_vectored(&mut self.unfilled_ioslices())
                                 .map_err(Error::Write),
                         )
-                        .await?;
+                        .await
+                        {
+                            Err(Error::Timeout(_))
+                                if !waiting_for_data() && silent_since.elapsed() < idle_timeout =>
+                            {
+                                continue;
+                            }
+                            r => r?,
+                        };
+                        silent_since = std::time::Instant::now();
                         if size == 0 {
                             return Err(Error::PeerDisconnected);
                         }

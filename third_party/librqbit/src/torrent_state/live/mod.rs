@@ -1279,6 +1279,13 @@ impl PeerConnectionHandler for &'_ PeerHandler {
         self.pending_uploads.take_for_sending(chunk)
     }
 
+    fn is_waiting_for_data(&self) -> bool {
+        self.state
+            .peers
+            .with_live(self.addr, |live| live.requested_inflight_count() > 0)
+            .unwrap_or(true)
+    }
+
     fn on_extended_handshake(&self, hs: &ExtendedHandshake<ByteBuf>) -> anyhow::Result<()> {
         if let Some(client_name) = hs.v.as_ref().and_then(format_peer_client_name) {
             self.state

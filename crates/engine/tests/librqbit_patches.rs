@@ -562,3 +562,125 @@ async fn a_request_the_peer_lost_is_asked_again() -> anyhow::Result<()> {
     session.stop().await;
     Ok(())
 }
+
+/// A hand-made peer for `torrent`: it answers the handshake, says which pieces it has
+/// (all or none), unchokes, and then sends nothing more. `closed` says how long the
+/// torrent kept the connection open, read for at most `watch` (None: still open).
+async fn mute_peer(
+    info_hash: [u8; 20],
+    pieces: usize,
+    has_all: bool,
+    watch: Duration,
+) -> anyhow::Result<(
+    SocketAddr,
+    tokio::task::JoinHandle<anyhow::Result<Option<Duration>>>,
+)> {
+    const BITFIELD: u8 = 5;
+    const UNCHOKE: u8 = 1;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        let (mut conn, _) = listener.accept().await?;
+        let mut theirs = [0u8; 68];
+        conn.read_exact(&mut theirs).await?;
+        anyhow::ensure!(
+            theirs[28..48] == info_hash,
+            "a handshake for another torrent"
+        );
+        let mut ours = Vec::with_capacity(68);
+        ours.push(19u8);
+        ours.extend_from_slice(b"BitTorrent protocol");
+        ours.extend_from_slice(&[0; 8]);
+        ours.extend_from_slice(&info_hash);
+        ours.extend_from_slice(b"-XX0001-mutemutemute");
+        conn.write_all(&ours).await?;
+        let mut bitfield = vec![0u8; pieces.div_ceil(8)];
+        if has_all {
+            for i in 0..pieces {
+                bitfield[i / 8] |= 0x80 >> (i % 8);
+            }
+        }
+        let mut msg = ((bitfield.len() + 1) as u32).to_be_bytes().to_vec();
+        msg.push(BITFIELD);
+        msg.extend_from_slice(&bitfield);
+        msg.extend_from_slice(&1u32.to_be_bytes());
+        msg.push(UNCHOKE);
+        conn.write_all(&msg).await?;
+        // From here on it only listens, until the torrent hangs up or `watch` is over.
+        let started = std::time::Instant::now();
+        let mut sink = vec![0u8; 64 << 10];
+        loop {
+            match timeout(
+                watch.saturating_sub(started.elapsed()),
+                conn.read(&mut sink),
+            )
+            .await
+            {
+                Err(_) => return Ok(None),
+                Ok(Ok(0)) | Ok(Err(_)) => return Ok(Some(started.elapsed())),
+                Ok(Ok(_)) => {}
+            }
+        }
+    });
+    Ok((addr, task))
+}
+
+/// Patch "an idle peer is not timed out": with a read timeout of 1 s, a peer that has
+/// nothing the torrent wants, and so is asked for nothing, stays connected through 4 s
+/// of silence; a peer that was asked for blocks and sends nothing is still dropped
+/// after about the timeout. On 9.1.0 both are dropped after 1 s: librqbit ends any
+/// connection silent for the read timeout (10 s by default), which drops every idle
+/// peer that sends BEP 3's two-minute keep-alives, and loses for good a peer that
+/// cannot be dialled again (a WebRTC peer behind a one-shot relay).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_with_nothing_asked_of_it_may_be_silent() -> anyhow::Result<()> {
+    const PIECE: usize = 64 << 10;
+    const PIECES: usize = 16;
+    let seeder = Seeder::random(
+        &[(FILE, PIECES * PIECE)],
+        SeederOptions {
+            piece_length: Some(PIECE as u32),
+            upload_bps: None,
+        },
+    )
+    .await?;
+    let mut info_hash = [0u8; 20];
+    for (i, b) in info_hash.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&seeder.info_hash()[2 * i..2 * i + 2], 16)?;
+    }
+    let dir = tempfile::tempdir()?;
+    let session = isolated_session(dir.path(), 8).await?;
+    let handle = session
+        .add_torrent(
+            AddTorrent::from_bytes(seeder.torrent().to_vec()),
+            Some(AddTorrentOptions {
+                overwrite: true,
+                peer_opts: Some(librqbit::PeerConnectionOptions {
+                    read_write_timeout: Some(Duration::from_secs(1)),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+        )
+        .await?
+        .into_handle()
+        .context("the torrent was not added")?;
+    handle.wait_until_initialized().await?;
+    let watch = Duration::from_secs(4);
+    let (idle, idle_closed) = mute_peer(info_hash, PIECES, false, watch).await?;
+    let (owing, owing_closed) = mute_peer(info_hash, PIECES, true, watch).await?;
+    handle.add_peer(idle)?;
+    handle.add_peer(owing)?;
+    let owing_closed = owing_closed.await??;
+    let idle_closed = idle_closed.await??;
+    println!(
+        "silent peers: asked for blocks dropped after {owing_closed:?}, idle one {idle_closed:?}"
+    );
+    assert!(
+        owing_closed.is_some_and(|d| d < Duration::from_secs(3)),
+        "a peer that owes blocks and sends nothing is dropped after the read timeout: {owing_closed:?}"
+    );
+    assert_eq!(idle_closed, None, "the idle peer was dropped");
+    session.stop().await;
+    Ok(())
+}

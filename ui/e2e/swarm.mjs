@@ -4,7 +4,7 @@
 // tracker and a Stremio add-on fixture, all on 127.0.0.1. Node built-ins only.
 
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -302,6 +302,8 @@ export async function startCinemaServer({ dataDir, uiDir, searchConfig, env = {}
   ];
   const child = spawnLogged('server', SERVER_BIN, args, {
     env: { ...process.env, NO_COLOR: '1', RUST_LOG: process.env.RUST_LOG ?? 'info', ...env },
+    // SERVER_LOG=FILE keeps the server's whole output there (the tail keeps 400 lines).
+    logTo: process.env.SERVER_LOG ? createWriteStream(process.env.SERVER_LOG, { flags: 'a' }) : undefined,
   });
   const m = await child.waitForLine(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 30_000);
   return { child, origin: m[1] };

@@ -1060,12 +1060,75 @@ const DEFAULT_PEER_REQUEST_WINDOW: usize = 128;
 /// the default read timeout, so the peer can answer before it is disconnected.
 const UNANSWERED_REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
 
+/// While a stream waits for pieces (it did within the last second), a peer is asked for
+/// at most what it sends in this long at its measured rate, so that an urgent request
+/// waits behind little.
+const URGENT_QUEUE_TIME: Duration = Duration::from_millis(150);
+
+/// The least a peer is asked for at once while a stream waits, in blocks (256 KiB), and
+/// all it is asked for until its rate is known: enough to keep a peer a long round trip
+/// away busy, little for an urgent request to wait behind.
+const MIN_URGENT_WINDOW: usize = 16;
+
+/// A peer's download rate while it has requests outstanding: the bytes of the blocks it
+/// sent, measured over samples of at least `SAMPLE` and smoothed.
+struct PeerRate {
+    since: Instant,
+    bytes: u64,
+    bytes_per_sec: Option<f64>,
+}
+
+impl PeerRate {
+    const SAMPLE: Duration = Duration::from_millis(200);
+
+    fn new() -> Self {
+        Self {
+            since: Instant::now(),
+            bytes: 0,
+            bytes_per_sec: None,
+        }
+    }
+
+    /// The peer had nothing outstanding until now: time it was not asked for anything
+    /// does not count against its rate.
+    fn restart(&mut self) {
+        self.since = Instant::now();
+        self.bytes = 0;
+    }
+
+    fn on_block(&mut self, len: u64) {
+        self.bytes += len;
+        let elapsed = self.since.elapsed();
+        if elapsed >= Self::SAMPLE {
+            #[allow(clippy::cast_precision_loss)]
+            let sample = self.bytes as f64 / elapsed.as_secs_f64();
+            self.bytes_per_sec = Some(match self.bytes_per_sec {
+                None => sample,
+                Some(r) => 0.5 * (r + sample),
+            });
+            self.restart();
+        }
+    }
+
+    /// How many blocks to keep outstanding while a stream waits.
+    fn urgent_window(&self) -> usize {
+        let Some(bps) = self.bytes_per_sec else {
+            return MIN_URGENT_WINDOW;
+        };
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let blocks =
+            (bps * URGENT_QUEUE_TIME.as_secs_f64() / f64::from(CHUNK_SIZE)).ceil() as usize;
+        blocks.max(MIN_URGENT_WINDOW)
+    }
+}
+
 struct PeerFlowControl {
     i_am_choked: bool,
     request_window: usize,
     /// When the peer last answered a request, or was sent one while it had none: how
     /// long its requests have gone unanswered.
     last_answer: Instant,
+    rate: PeerRate,
 }
 
 impl PeerFlowControl {
@@ -1074,6 +1137,7 @@ impl PeerFlowControl {
             i_am_choked: true,
             request_window: max_request_window,
             last_answer: Instant::now(),
+            rate: PeerRate::new(),
         }
     }
 }
@@ -1943,8 +2007,11 @@ impl PeerHandler {
                     }) {
                     Some(Some((true, first))) => {
                         if first {
-                            // Its first request since it had none: the wait starts now.
-                            self.lock_flow_control("first request").last_answer = Instant::now();
+                            // Its first request since it had none: the wait starts now,
+                            // and so does the time its rate is measured over.
+                            let mut flow = self.lock_flow_control("first request");
+                            flow.last_answer = Instant::now();
+                            flow.rate.restart();
                         }
                     }
                     Some(None) => {
@@ -2046,7 +2113,11 @@ impl PeerHandler {
         if !should_process {
             return Ok(());
         }
-        self.lock_flow_control("answered").last_answer = Instant::now();
+        {
+            let mut flow = self.lock_flow_control("answered");
+            flow.last_answer = Instant::now();
+            flow.rate.on_block(piece.len() as u64);
+        }
 
         // This one is used to calculate download speed.
         self.state
@@ -2294,7 +2365,12 @@ impl PeerHandler {
     fn can_send_request(&self) -> bool {
         let (i_am_choked, request_window) = {
             let flow = self.lock_flow_control("can_send_request");
-            (flow.i_am_choked, flow.request_window)
+            let window = if self.state.streams.waiting_within(Duration::from_secs(1)) {
+                flow.rate.urgent_window().min(flow.request_window)
+            } else {
+                flow.request_window
+            };
+            (flow.i_am_choked, window)
         };
 
         if i_am_choked {

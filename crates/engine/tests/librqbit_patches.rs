@@ -684,3 +684,121 @@ async fn a_peer_with_nothing_asked_of_it_may_be_silent() -> anyhow::Result<()> {
     session.stop().await;
     Ok(())
 }
+
+/// A TCP proxy in front of a seeder that counts the requests the client has outstanding:
+/// REQUESTs it sent, less the CANCELs it sent and the PIECEs the seeder answered. After
+/// `warm_up` from the first PIECE, `max_outstanding` keeps the most seen at once.
+async fn request_counting_proxy(
+    seeder: SocketAddr,
+    warm_up: Duration,
+) -> anyhow::Result<(SocketAddr, Arc<std::sync::atomic::AtomicI64>)> {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    const PIECE: u8 = 7;
+    const REQUEST: u8 = 6;
+    const CANCEL: u8 = 8;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let outstanding = Arc::new(AtomicI64::new(0));
+    let max_outstanding = Arc::new(AtomicI64::new(0));
+    let first_piece = Arc::new(std::sync::OnceLock::<std::time::Instant>::new());
+    let max = max_outstanding.clone();
+    tokio::spawn(async move {
+        let Ok((client, _)) = listener.accept().await else {
+            return;
+        };
+        let Ok(upstream) = TcpStream::connect(seeder).await else {
+            return;
+        };
+        let (client_r, client_w) = client.into_split();
+        let (up_r, up_w) = upstream.into_split();
+        let note = {
+            let (outstanding, max, first_piece) =
+                (outstanding.clone(), max.clone(), first_piece.clone());
+            move |id: u8| {
+                let now = match id {
+                    REQUEST => outstanding.fetch_add(1, Ordering::Relaxed) + 1,
+                    CANCEL => outstanding.fetch_sub(1, Ordering::Relaxed) - 1,
+                    PIECE => {
+                        first_piece.get_or_init(std::time::Instant::now);
+                        outstanding.fetch_sub(1, Ordering::Relaxed) - 1
+                    }
+                    _ => return,
+                };
+                if first_piece.get().is_some_and(|t| t.elapsed() >= warm_up) {
+                    max.fetch_max(now, Ordering::Relaxed);
+                }
+            }
+        };
+        // Copies message by message after the 68-byte handshake, telling `note` each id.
+        async fn pass(
+            mut r: tokio::net::tcp::OwnedReadHalf,
+            mut w: tokio::net::tcp::OwnedWriteHalf,
+            note: impl Fn(u8),
+        ) -> anyhow::Result<()> {
+            let mut handshake = [0u8; 68];
+            r.read_exact(&mut handshake).await?;
+            w.write_all(&handshake).await?;
+            loop {
+                let mut len = [0u8; 4];
+                r.read_exact(&mut len).await?;
+                let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
+                r.read_exact(&mut body).await?;
+                if let Some(&id) = body.first() {
+                    note(id);
+                }
+                w.write_all(&len).await?;
+                w.write_all(&body).await?;
+            }
+        }
+        let up = tokio::spawn(pass(client_r, up_w, note.clone()));
+        let _ = pass(up_r, client_w, note).await;
+        up.abort();
+    });
+    Ok((addr, max_outstanding))
+}
+
+/// Patch "short queues while a stream waits": a reader that reads faster than its only
+/// peer sends (2 MiB/s) waits for every piece; the peer is then asked for about what it
+/// sends in 150 ms (20 blocks at this rate; up to 29 were seen while the estimate
+/// settles), not for librqbit's whole request window of 128 blocks (2 MiB, a second of
+/// its upload), behind which a seek's first request would wait. On 9.1.0 the proxy sees
+/// 128 requests outstanding.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_stream_keeps_a_peers_queue_short() -> anyhow::Result<()> {
+    const LEN: usize = 12 << 20;
+    let seeder = Seeder::random(
+        &[(FILE, LEN)],
+        SeederOptions {
+            piece_length: Some(256 << 10),
+            upload_bps: Some(2 << 20),
+        },
+    )
+    .await?;
+    let source = seeder.read(FILE)?;
+    let dir = tempfile::tempdir()?;
+    let session = isolated_session(dir.path(), 8).await?;
+    let handle = add_without_peers(&session, &seeder, false).await?;
+    let mut stream = handle.clone().stream(0).await?;
+    let reader = tokio::spawn(async move {
+        let mut buf = Vec::with_capacity(LEN);
+        stream.read_to_end(&mut buf).await?;
+        anyhow::Ok(buf)
+    });
+    // The rate is measured from the first blocks (the seeder's cap lets a burst through
+    // first, which the estimate forgets in about a second); what follows must fit it.
+    let (proxy, max_outstanding) =
+        request_counting_proxy(seeder.addr(), Duration::from_secs(1)).await?;
+    handle.add_peer(proxy)?;
+    let got = timeout(Duration::from_secs(60), reader)
+        .await
+        .context("the read did not complete")???;
+    assert!(got == source, "the bytes read");
+    let max = max_outstanding.load(std::sync::atomic::Ordering::Relaxed);
+    println!("a stream waiting on a 2 MiB/s peer: at most {max} requests outstanding");
+    assert!(
+        max <= 40,
+        "{max} requests outstanding while a stream waited"
+    );
+    session.stop().await;
+    Ok(())
+}

@@ -29,13 +29,28 @@ use crate::{
 pub struct InflightPiece {
     pub peer: PeerHandle,
     pub started: Instant,
+    /// Other peers asked for blocks of this piece because a stream waits for it.
+    pub helpers: Vec<PeerHandle>,
 }
+
+impl InflightPiece {
+    /// Whether `peer` owns the piece or helps download it.
+    pub fn is_downloaded_by(&self, peer: PeerHandle) -> bool {
+        self.peer == peer || self.helpers.contains(&peer)
+    }
+}
+
+/// How many peers besides its owner may download blocks of a piece a stream waits for.
+pub const MAX_HELPERS: usize = 3;
 
 /// Result of attempting to acquire a piece.
 #[derive(Debug)]
 pub enum AcquireResult {
     /// A new piece was reserved from the queue.
     Reserved(ValidPieceIndex),
+    /// The peer joins the download of a piece a stream waits for, which another peer
+    /// owns: it asks for blocks of it that nobody has asked for yet.
+    Joined(ValidPieceIndex),
     /// A piece was stolen from a slower peer.
     Stolen {
         piece: ValidPieceIndex,
@@ -58,6 +73,8 @@ where
     pub peer_avg_time: Option<Duration>,
     /// Priority pieces to check first (e.g., for streaming).
     pub priority_pieces: I,
+    /// The pieces streams are waiting for now: another peer's may be joined.
+    pub urgent_pieces: &'a [ValidPieceIndex],
     /// File download priority ordering.
     pub file_priorities: &'a FilePriorities,
     /// File metadata for iterating pieces.
@@ -126,6 +143,18 @@ impl PieceTracker {
         P: Fn(ValidPieceIndex) -> bool,
         S: Fn(ValidPieceIndex) -> bool,
     {
+        // 0. Help download a piece a stream waits for.
+        for &piece in req.urgent_pieces {
+            if (req.peer_has_piece)(piece)
+                && let Some(info) = self.inflight.get_mut(&piece)
+                && !info.is_downloaded_by(req.peer)
+                && info.helpers.len() < MAX_HELPERS
+            {
+                info.helpers.push(req.peer);
+                return AcquireResult::Joined(piece);
+            }
+        }
+
         // 1. Try steal with 10x threshold (very slow peer)
         if let Some(result) = self.try_steal(&req, 10.0) {
             return result;
@@ -171,6 +200,7 @@ impl PieceTracker {
             InflightPiece {
                 peer,
                 started: Instant::now(),
+                helpers: Vec::new(),
             },
         );
         AcquireResult::Reserved(piece)
@@ -252,6 +282,9 @@ impl PieceTracker {
             .map(|(p, _)| *p)
             .collect();
 
+        for info in self.inflight.values_mut() {
+            info.helpers.retain(|h| *h != peer);
+        }
         let count = pieces_to_release.len();
         for piece in pieces_to_release {
             self.inflight.remove(&piece);
@@ -430,6 +463,7 @@ mod tests {
             peer: peer(1),
             peer_avg_time: None,
             priority_pieces: std::iter::empty(),
+            urgent_pieces: &[],
             file_priorities: &file_priorities,
             file_infos: &file_infos,
             peer_has_piece: |_| true, // Peer has all pieces
@@ -463,6 +497,7 @@ mod tests {
             peer: peer(1),
             peer_avg_time: None,
             priority_pieces: std::iter::empty(),
+            urgent_pieces: &[],
             file_priorities: &file_priorities,
             file_infos: &file_infos,
             peer_has_piece: |p| p.get() >= 2,
@@ -491,6 +526,7 @@ mod tests {
             peer: peer(1),
             peer_avg_time: None,
             priority_pieces: std::iter::empty(),
+            urgent_pieces: &[],
             file_priorities: &file_priorities,
             file_infos: &file_infos,
             peer_has_piece: |_| true,
@@ -524,6 +560,7 @@ mod tests {
             peer: peer(1),
             peer_avg_time: None,
             priority_pieces: std::iter::empty(),
+            urgent_pieces: &[],
             file_priorities: &file_priorities,
             file_infos: &file_infos,
             peer_has_piece: |_| true,
@@ -552,6 +589,7 @@ mod tests {
             peer: peer(2),
             peer_avg_time: None,
             priority_pieces: std::iter::empty(),
+            urgent_pieces: &[],
             file_priorities: &file_priorities,
             file_infos: &file_infos,
             peer_has_piece: |p| p == piece, // Only has the failed piece
@@ -581,6 +619,7 @@ mod tests {
             peer: peer_a,
             peer_avg_time: None,
             priority_pieces: std::iter::empty(),
+            urgent_pieces: &[],
             file_priorities: &file_priorities,
             file_infos: &file_infos,
             peer_has_piece: |_| true,
@@ -593,6 +632,7 @@ mod tests {
             peer: peer_a,
             peer_avg_time: None,
             priority_pieces: std::iter::empty(),
+            urgent_pieces: &[],
             file_priorities: &file_priorities,
             file_infos: &file_infos,
             peer_has_piece: |_| true,
@@ -607,6 +647,7 @@ mod tests {
             peer: peer_b,
             peer_avg_time: None,
             priority_pieces: std::iter::empty(),
+            urgent_pieces: &[],
             file_priorities: &file_priorities,
             file_infos: &file_infos,
             peer_has_piece: |_| true,
@@ -646,6 +687,7 @@ mod tests {
             peer: peer(1),
             peer_avg_time: None,
             priority_pieces: std::iter::empty(),
+            urgent_pieces: &[],
             file_priorities: &file_priorities,
             file_infos: &file_infos,
             peer_has_piece: |_| true,
@@ -655,6 +697,7 @@ mod tests {
             peer: peer(1),
             peer_avg_time: None,
             priority_pieces: std::iter::empty(),
+            urgent_pieces: &[],
             file_priorities: &file_priorities,
             file_infos: &file_infos,
             peer_has_piece: |_| true,
@@ -672,6 +715,7 @@ mod tests {
             peer: peer(2),
             peer_avg_time: None,
             priority_pieces: std::iter::empty(),
+            urgent_pieces: &[],
             file_priorities: &file_priorities,
             file_infos: &file_infos,
             peer_has_piece: |_| true,
@@ -710,6 +754,7 @@ mod tests {
             peer: peer(1),
             peer_avg_time: None,
             priority_pieces: priority.into_iter(),
+            urgent_pieces: &[],
             file_priorities: &file_priorities,
             file_infos: &file_infos,
             peer_has_piece: |_| true,
@@ -736,6 +781,7 @@ mod tests {
             peer: peer(1),
             peer_avg_time: None,
             priority_pieces: std::iter::empty(),
+            urgent_pieces: &[],
             file_priorities: &file_priorities,
             file_infos: &file_infos,
             peer_has_piece: |_| false, // Peer has nothing
@@ -784,6 +830,7 @@ mod tests {
             peer: peer_a,
             peer_avg_time: None,
             priority_pieces: std::iter::empty(),
+            urgent_pieces: &[],
             file_priorities: &file_priorities,
             file_infos: &file_infos,
             peer_has_piece: |_| true,
@@ -800,6 +847,7 @@ mod tests {
             peer: peer_a,
             peer_avg_time: None,
             priority_pieces: std::iter::empty(),
+            urgent_pieces: &[],
             file_priorities: &file_priorities,
             file_infos: &file_infos,
             peer_has_piece: |_| true,
@@ -822,6 +870,7 @@ mod tests {
             peer: peer_b,
             peer_avg_time: Some(Duration::from_millis(1)),
             priority_pieces: std::iter::empty(),
+            urgent_pieces: &[],
             file_priorities: &file_priorities,
             file_infos: &file_infos,
             peer_has_piece: |p| p.get() == 4, // Peer B only has piece 4

@@ -137,6 +137,15 @@ impl TorrentStreams {
         self.streams.remove(&stream_id).map(|s| s.1)
     }
 
+    /// The pieces streams are waiting for now.
+    pub(crate) fn waiting_pieces(&self, lengths: &Lengths) -> Vec<ValidPieceIndex> {
+        self.streams
+            .iter()
+            .filter(|s| s.value().waker.is_some())
+            .filter_map(|s| s.value().current_piece(lengths).map(|p| p.id))
+            .collect()
+    }
+
     fn any_waiting(&self) -> bool {
         self.streams.iter().any(|s| s.value().waker.is_some())
     }

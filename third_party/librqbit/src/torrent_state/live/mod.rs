@@ -91,7 +91,7 @@ use crate::{
     peer_connection::{
         PeerConnection, PeerConnectionHandler, PeerConnectionOptions, WriterRequest,
     },
-    piece_tracker::{AcquireRequest, AcquireResult, PieceTracker},
+    piece_tracker::{AcquireRequest, AcquireResult, MAX_HELPERS, PieceTracker},
     session::CheckedIncomingConnection,
     session_stats::SessionStats,
     stream_connect::ConnectionKind,
@@ -1617,6 +1617,7 @@ impl PeerHandler {
 
         // Steal info to process after releasing the peer lock
         let mut steal_info: Option<(SocketAddr, ValidPieceIndex)> = None;
+        let urgent_pieces = self.state.streams.waiting_pieces(&self.state.lengths);
 
         let result = self
             .state
@@ -1636,6 +1637,7 @@ impl PeerHandler {
                     peer: self.addr,
                     peer_avg_time: self.counters.average_piece_download_time(),
                     priority_pieces: self.state.streams.iter_next_pieces(&self.state.lengths),
+                    urgent_pieces: &urgent_pieces,
                     file_priorities,
                     file_infos: &self.state.metadata.file_infos,
                     peer_has_piece: |p| bf.get(p.get() as usize).map(|v| *v) == Some(true),
@@ -1649,6 +1651,10 @@ impl PeerHandler {
                 match result {
                     AcquireResult::Reserved(piece) => {
                         trace!("reserved piece {}", piece);
+                        Ok(Some(piece))
+                    }
+                    AcquireResult::Joined(piece) => {
+                        debug!("joined the download of piece {piece}, a stream waits for it");
                         Ok(Some(piece))
                     }
                     AcquireResult::Stolen { piece, from_peer } => {
@@ -1952,15 +1958,27 @@ impl PeerHandler {
                 }
             };
 
-            // A piece that was released before may have chunks already.
+            // A piece that was released before may have chunks already. A peer that
+            // joined another's piece starts at its own share of it (the owner starts at
+            // the beginning), so that they ask for different blocks.
             let chunks: Vec<ChunkInfo> = {
                 let g = self.state.lock_read("missing_chunks");
                 let chunk_tracker = g.get_chunks()?;
-                self.state
+                let helper = g
+                    .get_pieces()?
+                    .get_inflight(next)
+                    .and_then(|i| i.helpers.iter().position(|h| *h == handle));
+                let mut chunks: Vec<ChunkInfo> = self
+                    .state
                     .lengths
                     .iter_chunk_infos(next)
                     .filter(|c| !chunk_tracker.is_chunk_downloaded(c))
-                    .collect()
+                    .collect();
+                if let Some(k) = helper {
+                    let start = chunks.len() * (k + 1) / (MAX_HELPERS + 1);
+                    chunks.rotate_left(start);
+                }
+                chunks
             };
 
             for chunk in chunks {
@@ -1986,6 +2004,10 @@ impl PeerHandler {
 
                 aframe!(self.wait_for_request_slot()).await;
 
+                if self.someone_else_has_or_asked_for(next, &chunk) {
+                    continue;
+                }
+
                 match self
                     .state
                     .peers
@@ -1997,7 +2019,7 @@ impl PeerHandler {
                             .get_pieces()
                             .ok()
                             .and_then(|p| p.get_inflight(next))
-                            .is_some_and(|i| i.peer == handle);
+                            .is_some_and(|i| i.is_downloaded_by(handle));
                         ours.then(|| {
                             (
                                 live.add_inflight_request(chunk),
@@ -2153,7 +2175,7 @@ impl PeerHandler {
                     .map(|l| l.read());
 
                 match g.get_pieces()?.get_inflight(chunk_info.piece_index) {
-                    Some(inflight) if inflight.peer == addr => {}
+                    Some(inflight) if inflight.is_downloaded_by(addr) => {}
                     Some(inflight) => {
                         debug!(
                             "in-flight piece {} was stolen by {}, ignoring",
@@ -2360,6 +2382,30 @@ impl PeerHandler {
         self.state
             .peers
             .with_live(self.addr, |live| live.requested_inflight_count())
+    }
+
+    /// Whether `chunk` of `piece` is downloaded already, or another peer downloading the
+    /// piece with us (its owner or a helper) has it asked for.
+    fn someone_else_has_or_asked_for(&self, piece: ValidPieceIndex, chunk: &ChunkInfo) -> bool {
+        let others: Vec<PeerHandle> = {
+            let g = self.state.lock_read("someone_else_has_or_asked_for");
+            if g.get_chunks().is_ok_and(|c| c.is_chunk_downloaded(chunk)) {
+                return true;
+            }
+            match g.get_pieces().ok().and_then(|p| p.get_inflight(piece)) {
+                Some(i) if !i.helpers.is_empty() => std::iter::once(i.peer)
+                    .chain(i.helpers.iter().copied())
+                    .filter(|p| *p != self.addr)
+                    .collect(),
+                _ => return false,
+            }
+        };
+        others.into_iter().any(|p| {
+            self.state
+                .peers
+                .with_live(p, |live| live.inflight_requests().any(|r| r == chunk))
+                .unwrap_or(false)
+        })
     }
 
     fn can_send_request(&self) -> bool {

@@ -685,23 +685,34 @@ async fn a_peer_with_nothing_asked_of_it_may_be_silent() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A TCP proxy in front of a seeder that counts the requests the client has outstanding:
-/// REQUESTs it sent, less the CANCELs it sent and the PIECEs the seeder answered. After
-/// `warm_up` from the first PIECE, `max_outstanding` keeps the most seen at once.
-async fn request_counting_proxy(
-    seeder: SocketAddr,
-    warm_up: Duration,
-) -> anyhow::Result<(SocketAddr, Arc<std::sync::atomic::AtomicI64>)> {
-    use std::sync::atomic::{AtomicI64, Ordering};
-    const PIECE: u8 = 7;
-    const REQUEST: u8 = 6;
-    const CANCEL: u8 = 8;
+/// A TCP proxy in front of a seeder that passes everything through and shows `note` each
+/// message after the handshake: whether it goes to the seeder, and its body (id first).
+/// Serves one connection.
+async fn watching_proxy<F>(seeder: SocketAddr, note: F) -> anyhow::Result<SocketAddr>
+where
+    F: Fn(bool, &[u8]) + Clone + Send + Sync + 'static,
+{
+    // Copies message by message after the 68-byte handshake.
+    async fn pass(
+        mut r: tokio::net::tcp::OwnedReadHalf,
+        mut w: tokio::net::tcp::OwnedWriteHalf,
+        note: impl Fn(&[u8]),
+    ) -> anyhow::Result<()> {
+        let mut handshake = [0u8; 68];
+        r.read_exact(&mut handshake).await?;
+        w.write_all(&handshake).await?;
+        loop {
+            let mut len = [0u8; 4];
+            r.read_exact(&mut len).await?;
+            let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
+            r.read_exact(&mut body).await?;
+            note(&body);
+            w.write_all(&len).await?;
+            w.write_all(&body).await?;
+        }
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let outstanding = Arc::new(AtomicI64::new(0));
-    let max_outstanding = Arc::new(AtomicI64::new(0));
-    let first_piece = Arc::new(std::sync::OnceLock::<std::time::Instant>::new());
-    let max = max_outstanding.clone();
     tokio::spawn(async move {
         let Ok((client, _)) = listener.accept().await else {
             return;
@@ -711,50 +722,47 @@ async fn request_counting_proxy(
         };
         let (client_r, client_w) = client.into_split();
         let (up_r, up_w) = upstream.into_split();
-        let note = {
-            let (outstanding, max, first_piece) =
-                (outstanding.clone(), max.clone(), first_piece.clone());
-            move |id: u8| {
-                let now = match id {
-                    REQUEST => outstanding.fetch_add(1, Ordering::Relaxed) + 1,
-                    CANCEL => outstanding.fetch_sub(1, Ordering::Relaxed) - 1,
-                    PIECE => {
-                        first_piece.get_or_init(std::time::Instant::now);
-                        outstanding.fetch_sub(1, Ordering::Relaxed) - 1
-                    }
-                    _ => return,
-                };
-                if first_piece.get().is_some_and(|t| t.elapsed() >= warm_up) {
-                    max.fetch_max(now, Ordering::Relaxed);
-                }
-            }
-        };
-        // Copies message by message after the 68-byte handshake, telling `note` each id.
-        async fn pass(
-            mut r: tokio::net::tcp::OwnedReadHalf,
-            mut w: tokio::net::tcp::OwnedWriteHalf,
-            note: impl Fn(u8),
-        ) -> anyhow::Result<()> {
-            let mut handshake = [0u8; 68];
-            r.read_exact(&mut handshake).await?;
-            w.write_all(&handshake).await?;
-            loop {
-                let mut len = [0u8; 4];
-                r.read_exact(&mut len).await?;
-                let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
-                r.read_exact(&mut body).await?;
-                if let Some(&id) = body.first() {
-                    note(id);
-                }
-                w.write_all(&len).await?;
-                w.write_all(&body).await?;
-            }
-        }
-        let up = tokio::spawn(pass(client_r, up_w, note.clone()));
-        let _ = pass(up_r, client_w, note).await;
+        let to_seeder = note.clone();
+        let up = tokio::spawn(pass(client_r, up_w, move |b| to_seeder(true, b)));
+        let _ = pass(up_r, client_w, move |b| note(false, b)).await;
         up.abort();
     });
-    Ok((addr, max_outstanding))
+    Ok(addr)
+}
+
+const MSG_PIECE: u8 = 7;
+const MSG_REQUEST: u8 = 6;
+const MSG_CANCEL: u8 = 8;
+
+/// A proxy that counts the requests the client has outstanding: REQUESTs it sent, less
+/// the CANCELs it sent and the PIECEs the seeder answered. After `warm_up` from the
+/// first PIECE, the counter it returns keeps the most seen at once.
+async fn request_counting_proxy(
+    seeder: SocketAddr,
+    warm_up: Duration,
+) -> anyhow::Result<(SocketAddr, Arc<std::sync::atomic::AtomicI64>)> {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    let outstanding = Arc::new(AtomicI64::new(0));
+    let max = Arc::new(AtomicI64::new(0));
+    let first_piece = Arc::new(std::sync::OnceLock::<std::time::Instant>::new());
+    let note = {
+        let max = max.clone();
+        move |_to_seeder: bool, body: &[u8]| {
+            let now = match body.first() {
+                Some(&MSG_REQUEST) => outstanding.fetch_add(1, Ordering::Relaxed) + 1,
+                Some(&MSG_CANCEL) => outstanding.fetch_sub(1, Ordering::Relaxed) - 1,
+                Some(&MSG_PIECE) => {
+                    first_piece.get_or_init(std::time::Instant::now);
+                    outstanding.fetch_sub(1, Ordering::Relaxed) - 1
+                }
+                _ => return,
+            };
+            if first_piece.get().is_some_and(|t| t.elapsed() >= warm_up) {
+                max.fetch_max(now, Ordering::Relaxed);
+            }
+        }
+    };
+    Ok((watching_proxy(seeder, note).await?, max))
 }
 
 /// Patch "short queues while a stream waits": a reader that reads faster than its only
@@ -798,6 +806,87 @@ async fn a_waiting_stream_keeps_a_peers_queue_short() -> anyhow::Result<()> {
     assert!(
         max <= 40,
         "{max} requests outstanding while a stream waited"
+    );
+    session.stop().await;
+    Ok(())
+}
+
+/// A proxy that counts the blocks of `piece` the seeder sends.
+async fn piece_counting_proxy(
+    seeder: SocketAddr,
+    piece: u32,
+) -> anyhow::Result<(SocketAddr, Arc<std::sync::atomic::AtomicU64>)> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let blocks = Arc::new(AtomicU64::new(0));
+    let count = blocks.clone();
+    let note = move |to_seeder: bool, body: &[u8]| {
+        if !to_seeder && body.len() > 9 && body[0] == MSG_PIECE && body[1..5] == piece.to_be_bytes()
+        {
+            count.fetch_add(1, Ordering::Relaxed);
+        }
+    };
+    Ok((watching_proxy(seeder, note).await?, blocks))
+}
+
+/// Patch "the piece a stream waits for is downloaded from several peers": a reader waits
+/// at piece 1 (4 MiB, 256 blocks) of a torrent with two seeders, each capped at 1 MiB/s.
+/// The first seeder's peer takes the piece; the second, added 300 ms later, joins it and
+/// asks for the blocks nobody asked for, so both send blocks of piece 1 and the reader
+/// gets it sooner. On 9.1.0 a piece belongs to one peer: the second seeder sends no
+/// block of piece 1 (it takes piece 0 or 2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_piece_a_stream_waits_for_comes_from_several_peers() -> anyhow::Result<()> {
+    const PIECE: usize = 4 << 20;
+    let opts = SeederOptions {
+        piece_length: Some(PIECE as u32),
+        upload_bps: Some(1 << 20),
+    };
+    let a = Seeder::random(&[(FILE, 3 * PIECE)], opts.clone()).await?;
+    let source = a.read(FILE)?;
+    let copy = tempfile::tempdir()?;
+    std::fs::write(copy.path().join(FILE), &source)?;
+    let b = Seeder::seed_torrent(
+        &copy.path().join(FILE),
+        bytes::Bytes::copy_from_slice(a.torrent()),
+        opts,
+    )
+    .await?;
+    let dir = tempfile::tempdir()?;
+    let session = isolated_session(dir.path(), 8).await?;
+    let handle = add_without_peers(&session, &a, false).await?;
+    let mut stream = handle.clone().stream(0).await?;
+    stream.seek(SeekFrom::Start(PIECE as u64)).await?;
+    let reader = tokio::spawn(async move {
+        let mut buf = vec![0; PIECE];
+        stream.read_exact(&mut buf).await?;
+        anyhow::Ok(buf)
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (proxy_a, from_a) = piece_counting_proxy(a.addr(), 1).await?;
+    let (proxy_b, from_b) = piece_counting_proxy(b.addr(), 1).await?;
+    let started = std::time::Instant::now();
+    handle.add_peer(proxy_a)?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    handle.add_peer(proxy_b)?;
+    let got = timeout(Duration::from_secs(30), reader)
+        .await
+        .context("the read of piece 1 did not complete")???;
+    assert!(got == source[PIECE..2 * PIECE], "the bytes of piece 1");
+    let (from_a, from_b) = (
+        from_a.load(std::sync::atomic::Ordering::Relaxed),
+        from_b.load(std::sync::atomic::Ordering::Relaxed),
+    );
+    println!(
+        "piece 1 (256 blocks) read after {:?}: {from_a} blocks from the first peer, {from_b} from the second",
+        started.elapsed()
+    );
+    assert!(
+        from_b >= 32,
+        "the second peer sent {from_b} blocks of piece 1"
+    );
+    assert!(
+        from_a >= 32,
+        "the first peer sent {from_a} blocks of piece 1"
     );
     session.stop().await;
     Ok(())

@@ -21,7 +21,16 @@ import { fileURLToPath } from 'node:url';
 
 
 import { DIST_DIR, launchBrowser, newPage, screenshot } from '../../ui/e2e/browser.mjs';
-import { makeClip, pollStreamStatus, startCinemaServer, stopChild, waitUntil, withTimeout } from '../../ui/e2e/swarm.mjs';
+import {
+  makeClip,
+  pollStreamStatus,
+  requestJson,
+  startCinemaServer,
+  stopChild,
+  videoState as videoStateOf,
+  waitUntil,
+  withTimeout,
+} from '../../ui/e2e/swarm.mjs';
 import { closeTracker, startWsTracker } from './tracker.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -145,38 +154,12 @@ describe('a magnet whose only tracker is a WebSocket tracker plays in the browse
   let seekStatus; // the server's /status just before the seek to the middle
 
   /**
-   * One request to the server; `body` is its JSON, or its text when it is not JSON.
    * @param {string} path
    * @param {RequestInit} [init]
-   * @returns {Promise<{ status: number, body: any }>}
    */
-  const api = async (path, init) => {
-    const res = await fetch(server.origin + path, { ...init, signal: AbortSignal.timeout(10_000) });
-    const text = await res.text();
-    /** @type {unknown} */
-    let body = text;
-    try {
-      body = JSON.parse(text);
-    } catch {}
-    return { status: res.status, body };
-  };
+  const api = (path, init) => requestJson(server.origin, path, init);
 
-  const videoState = () =>
-    page.evaluate(() => {
-      const v = document.querySelector('video[data-testid="video"]');
-      if (!(v instanceof HTMLVideoElement)) return null;
-      const ranges = (/** @type {TimeRanges} */ tr) => Array.from({ length: tr.length }, (_, i) => [+tr.start(i).toFixed(2), +tr.end(i).toFixed(2)]);
-      return {
-        src: v.getAttribute('src'),
-        readyState: v.readyState,
-        currentTime: v.currentTime,
-        duration: v.duration,
-        paused: v.paused,
-        seeking: v.seeking,
-        buffered: ranges(v.buffered),
-        error: v.error ? { code: v.error.code, message: v.error.message } : null,
-      };
-    });
+  const videoState = () => videoStateOf(page);
 
   /** The <video>'s state; fails the test when there is none. */
   const videoNow = async () => {

@@ -140,6 +140,51 @@ function signalChild(child, sig) {
 const ANSI = /\x1b\[[0-9;]*m/g;
 
 /**
+ * One request to the server at `origin`; `body` is its JSON (any of the API's answers, as
+ * the path says), or its text when it is not JSON. Gives up after 10 s.
+ * @param {string} origin
+ * @param {string} path
+ * @param {RequestInit} [init]
+ * @returns {Promise<{ status: number, body: any }>}
+ */
+export async function requestJson(origin, path, init) {
+  const res = await fetch(origin + path, { ...init, signal: AbortSignal.timeout(10_000) });
+  const text = await res.text();
+  /** @type {unknown} */
+  let body = text;
+  try {
+    body = JSON.parse(text);
+  } catch {}
+  return { status: res.status, body };
+}
+
+/**
+ * The state of the page's player `<video>` (null when there is none), for assertions and
+ * failure reports.
+ * @param {import('playwright-core').Page} page
+ */
+export function videoState(page) {
+  return page.evaluate(() => {
+    const v = document.querySelector('video[data-testid="video"]');
+    if (!(v instanceof HTMLVideoElement)) return null;
+    const ranges = (/** @type {TimeRanges} */ tr) => Array.from({ length: tr.length }, (_, i) => [+tr.start(i).toFixed(2), +tr.end(i).toFixed(2)]);
+    return {
+      src: v.getAttribute('src'),
+      readyState: v.readyState,
+      networkState: v.networkState,
+      currentTime: v.currentTime,
+      duration: v.duration,
+      paused: v.paused,
+      ended: v.ended,
+      seeking: v.seeking,
+      buffered: ranges(v.buffered),
+      played: ranges(v.played),
+      error: v.error ? { code: v.error.code, message: v.error.message } : null,
+    };
+  });
+}
+
+/**
  * Spawns `cmd` keeping the last lines of its output (`child.tail()`), and lets callers
  * wait for a line matching a pattern (`child.waitForLine(re, ms)`). Besides spawn's
  * options: `logTo`, a writable stream that gets every line too; `group`, to run it in a

@@ -27,11 +27,13 @@ import { DIST_DIR, launchBrowser, newPage, screenshot } from './browser.mjs';
 import {
   makeClip,
   pollStreamStatus,
+  requestJson,
   startCinemaServer,
   startSeeder,
   startStremioFixture,
   startTracker,
   stopChild,
+  videoState as videoStateOf,
   waitUntil,
 } from './swarm.mjs';
 
@@ -120,42 +122,12 @@ describe('CinemaHalal UI against the real server and a local swarm', () => {
   let seekStatus; // the server's /status just before the seek to the middle
 
   /**
-   * One request to the server; `body` is its JSON (any of the API's answers, as the
-   * path says), or its text when it is not JSON.
    * @param {string} path
    * @param {RequestInit} [init]
-   * @returns {Promise<{ status: number, body: any }>}
    */
-  const api = async (path, init) => {
-    const res = await fetch(server.origin + path, { ...init, signal: AbortSignal.timeout(10_000) });
-    const text = await res.text();
-    /** @type {unknown} */
-    let body = text;
-    try {
-      body = JSON.parse(text);
-    } catch {}
-    return { status: res.status, body };
-  };
+  const api = (path, init) => requestJson(server.origin, path, init);
 
-  const videoState = () =>
-    page.evaluate(() => {
-      const v = document.querySelector('video[data-testid="video"]');
-      if (!(v instanceof HTMLVideoElement)) return null;
-      const ranges = (/** @type {TimeRanges} */ tr) => Array.from({ length: tr.length }, (_, i) => [+tr.start(i).toFixed(2), +tr.end(i).toFixed(2)]);
-      return {
-        src: v.getAttribute('src'),
-        readyState: v.readyState,
-        networkState: v.networkState,
-        currentTime: v.currentTime,
-        duration: v.duration,
-        paused: v.paused,
-        ended: v.ended,
-        seeking: v.seeking,
-        buffered: ranges(v.buffered),
-        played: ranges(v.played),
-        error: v.error ? { code: v.error.code, message: v.error.message } : null,
-      };
-    });
+  const videoState = () => videoStateOf(page);
 
   /** The <video>'s state; fails the test when there is none. */
   const videoNow = async () => {

@@ -41,13 +41,30 @@ async fn add_without_peers(
     seeder: &Seeder,
     paused: bool,
 ) -> anyhow::Result<Arc<ManagedTorrent>> {
+    add_with_options(
+        session,
+        seeder,
+        AddTorrentOptions {
+            paused,
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// Adds the seeder's torrent from its .torrent file with `opts`, overwriting what is on
+/// disk, and waits until it is initialized.
+async fn add_with_options(
+    session: &Arc<Session>,
+    seeder: &Seeder,
+    opts: AddTorrentOptions,
+) -> anyhow::Result<Arc<ManagedTorrent>> {
     let handle = session
         .add_torrent(
             AddTorrent::from_bytes(seeder.torrent().to_vec()),
             Some(AddTorrentOptions {
-                paused,
                 overwrite: true,
-                ..Default::default()
+                ..opts
             }),
         )
         .await?
@@ -55,6 +72,42 @@ async fn add_without_peers(
         .context("the torrent was not added")?;
     handle.wait_until_initialized().await?;
     Ok(handle)
+}
+
+/// One seeder of a random file, and an isolated session downloading it with no peer yet.
+struct OneSeeder {
+    seeder: Seeder,
+    source: Arc<Vec<u8>>,
+    dir: tempfile::TempDir,
+    session: Arc<Session>,
+    handle: Arc<ManagedTorrent>,
+}
+
+async fn one_seeder(
+    len: usize,
+    piece_length: u32,
+    upload_bps: Option<u32>,
+    blocking_permits: usize,
+) -> anyhow::Result<OneSeeder> {
+    let seeder = Seeder::random(
+        &[(FILE, len)],
+        SeederOptions {
+            piece_length: Some(piece_length),
+            upload_bps,
+        },
+    )
+    .await?;
+    let source = Arc::new(seeder.read(FILE)?);
+    let dir = tempfile::tempdir()?;
+    let session = isolated_session(dir.path(), blocking_permits).await?;
+    let handle = add_without_peers(&session, &seeder, false).await?;
+    Ok(OneSeeder {
+        seeder,
+        source,
+        dir,
+        session,
+        handle,
+    })
 }
 
 /// Patch "add a peer to a live torrent": a torrent with no source of peers finds its
@@ -103,18 +156,13 @@ async fn two_hundred_waiting_readers_leave_piece_writes_a_blocking_permit() -> a
     const LEN: usize = 4 << 20;
     const READERS: usize = 200;
     const READ: usize = 16 << 10;
-    let seeder = Seeder::random(
-        &[(FILE, LEN)],
-        SeederOptions {
-            piece_length: Some(64 << 10),
-            upload_bps: Some(2 << 20),
-        },
-    )
-    .await?;
-    let source = Arc::new(seeder.read(FILE)?);
-    let dir = tempfile::tempdir()?;
-    let session = isolated_session(dir.path(), 2).await?;
-    let handle = add_without_peers(&session, &seeder, false).await?;
+    let OneSeeder {
+        seeder,
+        source,
+        dir,
+        session,
+        handle,
+    } = one_seeder(LEN, 64 << 10, Some(2 << 20), 2).await?;
 
     // Every reader is open and placed before the torrent has a peer, so each one waits.
     let mut readers = Vec::with_capacity(READERS);
@@ -161,18 +209,25 @@ struct WirePeer {
 
 const UNCHOKE: u8 = 1;
 const INTERESTED: u8 = 2;
+const BITFIELD: u8 = 5;
 const REQUEST: u8 = 6;
 const PIECE: u8 = 7;
 const CANCEL: u8 = 8;
 
+/// The 68-byte BitTorrent handshake for `info_hash` (hex), with no extension bits.
+fn handshake(info_hash: &str) -> anyhow::Result<Vec<u8>> {
+    let mut handshake = vec![19];
+    handshake.extend_from_slice(b"BitTorrent protocol");
+    handshake.extend_from_slice(&[0; 8]);
+    handshake.extend_from_slice(&data_encoding::HEXLOWER.decode(info_hash.as_bytes())?);
+    handshake.extend_from_slice(b"-CH0000-wire-peer-01");
+    Ok(handshake)
+}
+
 impl WirePeer {
     async fn connect(addr: SocketAddr, info_hash: &str) -> anyhow::Result<WirePeer> {
         let mut stream = TcpStream::connect(addr).await?;
-        let mut handshake = vec![19];
-        handshake.extend_from_slice(b"BitTorrent protocol");
-        handshake.extend_from_slice(&[0; 8]);
-        handshake.extend_from_slice(&data_encoding::HEXLOWER.decode(info_hash.as_bytes())?);
-        handshake.extend_from_slice(b"-CH0000-wire-peer-01");
+        let handshake = handshake(info_hash)?;
         stream.write_all(&handshake).await?;
         let mut reply = [0; 68];
         stream.read_exact(&mut reply).await?;
@@ -180,6 +235,23 @@ impl WirePeer {
             reply[28..48] == handshake[28..48],
             "the seeder answered for another torrent"
         );
+        Ok(WirePeer { stream })
+    }
+
+    /// The peer a torrent dials at `listener`: it answers the torrent's handshake.
+    async fn accept(
+        listener: tokio::net::TcpListener,
+        info_hash: &str,
+    ) -> anyhow::Result<WirePeer> {
+        let (mut stream, _) = listener.accept().await?;
+        let handshake = handshake(info_hash)?;
+        let mut theirs = [0u8; 68];
+        stream.read_exact(&mut theirs).await?;
+        anyhow::ensure!(
+            theirs[28..48] == handshake[28..48],
+            "a handshake for another torrent"
+        );
+        stream.write_all(&handshake).await?;
         Ok(WirePeer { stream })
     }
 
@@ -316,18 +388,13 @@ async fn seek_past_queued_requests(old_reader: OldReader) -> anyhow::Result<()> 
     const SEEK_TO: usize = 6 << 20;
     const READ: usize = 16 << 10;
     const BLOCK: usize = 16 << 10;
-    let seeder = Seeder::random(
-        &[(FILE, LEN)],
-        SeederOptions {
-            piece_length: Some(PIECE as u32),
-            upload_bps: Some(1 << 20),
-        },
-    )
-    .await?;
-    let source = Arc::new(seeder.read(FILE)?);
-    let dir = tempfile::tempdir()?;
-    let session = isolated_session(dir.path(), 8).await?;
-    let handle = add_without_peers(&session, &seeder, false).await?;
+    let OneSeeder {
+        seeder,
+        source,
+        dir,
+        session,
+        handle,
+    } = one_seeder(LEN, PIECE as u32, Some(1 << 20), 8).await?;
     handle.add_peer(seeder.addr())?;
 
     // A reader at the start, until the seeder's one-second burst is spent and the
@@ -474,47 +541,16 @@ async fn metadata_with_piece_length_zero_from_a_peer_is_an_error_not_a_panic() -
 /// of `piece`, as WebTorrent's wire loses a block cancelled and requested again while
 /// its read is pending. Everything else passes through unchanged. Serves one connection.
 async fn request_losing_proxy(seeder: SocketAddr, piece: u32) -> anyhow::Result<SocketAddr> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    tokio::spawn(async move {
-        let Ok((client, _)) = listener.accept().await else {
-            return;
-        };
-        let Ok(upstream) = TcpStream::connect(seeder).await else {
-            return;
-        };
-        let (mut client_r, mut client_w) = client.into_split();
-        let (mut up_r, mut up_w) = upstream.into_split();
-        let down = tokio::spawn(async move { tokio::io::copy(&mut up_r, &mut client_w).await });
-        // Client to seeder: the handshake as is, then message by message.
-        let up = async move {
-            let mut handshake = [0u8; 68];
-            client_r.read_exact(&mut handshake).await?;
-            up_w.write_all(&handshake).await?;
-            let mut lost = false;
-            loop {
-                let mut len = [0u8; 4];
-                client_r.read_exact(&mut len).await?;
-                let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
-                client_r.read_exact(&mut body).await?;
-                let first_block_of_piece = body.len() == 13
-                    && body[0] == REQUEST
-                    && body[1..5] == piece.to_be_bytes()
-                    && body[5..9] == [0; 4];
-                if first_block_of_piece && !lost {
-                    lost = true;
-                    continue;
-                }
-                up_w.write_all(&len).await?;
-                up_w.write_all(&body).await?;
-            }
-            #[allow(unreachable_code)]
-            anyhow::Ok(())
-        };
-        let _ = up.await;
-        down.abort();
-    });
-    Ok(addr)
+    let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    watching_proxy(seeder, move |to_seeder, body| {
+        let first_block_of_piece = to_seeder
+            && body.len() == 13
+            && body[0] == REQUEST
+            && body[1..5] == piece.to_be_bytes()
+            && body[5..9] == [0; 4];
+        !first_block_of_piece || lost.swap(true, std::sync::atomic::Ordering::Relaxed)
+    })
+    .await
 }
 
 /// Patch "unanswered requests are asked again": the only peer loses one request, the
@@ -526,18 +562,13 @@ async fn request_losing_proxy(seeder: SocketAddr, piece: u32) -> anyhow::Result<
 async fn a_request_the_peer_lost_is_asked_again() -> anyhow::Result<()> {
     const LEN: usize = 2 << 20;
     const PIECE: usize = 64 << 10;
-    let seeder = Seeder::random(
-        &[(FILE, LEN)],
-        SeederOptions {
-            piece_length: Some(PIECE as u32),
-            upload_bps: None,
-        },
-    )
-    .await?;
-    let source = seeder.read(FILE)?;
-    let dir = tempfile::tempdir()?;
-    let session = isolated_session(dir.path(), 8).await?;
-    let handle = add_without_peers(&session, &seeder, false).await?;
+    let OneSeeder {
+        seeder,
+        source,
+        dir,
+        session,
+        handle,
+    } = one_seeder(LEN, PIECE as u32, None, 8).await?;
     // The reader waits at piece 3 before the peer comes, so piece 3 is asked for first.
     let mut stream = handle.clone().stream(0).await?;
     stream.seek(SeekFrom::Start(3 * PIECE as u64)).await?;
@@ -558,7 +589,7 @@ async fn a_request_the_peer_lost_is_asked_again() -> anyhow::Result<()> {
     timeout(Duration::from_secs(20), handle.wait_until_completed())
         .await
         .context("the download did not complete")??;
-    assert_eq!(std::fs::read(dir.path().join(FILE))?, source);
+    assert_eq!(std::fs::read(dir.path().join(FILE))?, *source);
     session.stop().await;
     Ok(())
 }
@@ -567,7 +598,7 @@ async fn a_request_the_peer_lost_is_asked_again() -> anyhow::Result<()> {
 /// (all or none), unchokes, and then sends nothing more. `closed` says how long the
 /// torrent kept the connection open, read for at most `watch` (None: still open).
 async fn mute_peer(
-    info_hash: [u8; 20],
+    info_hash: &str,
     pieces: usize,
     has_all: bool,
     watch: Duration,
@@ -575,37 +606,20 @@ async fn mute_peer(
     SocketAddr,
     tokio::task::JoinHandle<anyhow::Result<Option<Duration>>>,
 )> {
-    const BITFIELD: u8 = 5;
-    const UNCHOKE: u8 = 1;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
+    let info_hash = info_hash.to_owned();
     let task = tokio::spawn(async move {
-        let (mut conn, _) = listener.accept().await?;
-        let mut theirs = [0u8; 68];
-        conn.read_exact(&mut theirs).await?;
-        anyhow::ensure!(
-            theirs[28..48] == info_hash,
-            "a handshake for another torrent"
-        );
-        let mut ours = Vec::with_capacity(68);
-        ours.push(19u8);
-        ours.extend_from_slice(b"BitTorrent protocol");
-        ours.extend_from_slice(&[0; 8]);
-        ours.extend_from_slice(&info_hash);
-        ours.extend_from_slice(b"-XX0001-mutemutemute");
-        conn.write_all(&ours).await?;
+        let mut peer = WirePeer::accept(listener, &info_hash).await?;
         let mut bitfield = vec![0u8; pieces.div_ceil(8)];
         if has_all {
             for i in 0..pieces {
                 bitfield[i / 8] |= 0x80 >> (i % 8);
             }
         }
-        let mut msg = ((bitfield.len() + 1) as u32).to_be_bytes().to_vec();
-        msg.push(BITFIELD);
-        msg.extend_from_slice(&bitfield);
-        msg.extend_from_slice(&1u32.to_be_bytes());
-        msg.push(UNCHOKE);
-        conn.write_all(&msg).await?;
+        peer.send(BITFIELD, &bitfield).await?;
+        peer.send(UNCHOKE, &[]).await?;
+        let mut conn = peer.stream;
         // From here on it only listens, until the torrent hangs up or `watch` is over.
         let started = std::time::Instant::now();
         let mut sink = vec![0u8; 64 << 10];
@@ -644,28 +658,21 @@ async fn a_peer_with_nothing_asked_of_it_may_be_silent() -> anyhow::Result<()> {
         },
     )
     .await?;
-    let mut info_hash = [0u8; 20];
-    for (i, b) in info_hash.iter_mut().enumerate() {
-        *b = u8::from_str_radix(&seeder.info_hash()[2 * i..2 * i + 2], 16)?;
-    }
+    let info_hash = seeder.info_hash();
     let dir = tempfile::tempdir()?;
     let session = isolated_session(dir.path(), 8).await?;
-    let handle = session
-        .add_torrent(
-            AddTorrent::from_bytes(seeder.torrent().to_vec()),
-            Some(AddTorrentOptions {
-                overwrite: true,
-                peer_opts: Some(librqbit::PeerConnectionOptions {
-                    read_write_timeout: Some(Duration::from_secs(1)),
-                    ..Default::default()
-                }),
+    let handle = add_with_options(
+        &session,
+        &seeder,
+        AddTorrentOptions {
+            peer_opts: Some(librqbit::PeerConnectionOptions {
+                read_write_timeout: Some(Duration::from_secs(1)),
                 ..Default::default()
             }),
-        )
-        .await?
-        .into_handle()
-        .context("the torrent was not added")?;
-    handle.wait_until_initialized().await?;
+            ..Default::default()
+        },
+    )
+    .await?;
     let watch = Duration::from_secs(4);
     let (idle, idle_closed) = mute_peer(info_hash, PIECES, false, watch).await?;
     let (owing, owing_closed) = mute_peer(info_hash, PIECES, true, watch).await?;
@@ -685,18 +692,18 @@ async fn a_peer_with_nothing_asked_of_it_may_be_silent() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A TCP proxy in front of a seeder that passes everything through and shows `note` each
-/// message after the handshake: whether it goes to the seeder, and its body (id first).
-/// Serves one connection.
+/// A TCP proxy in front of a seeder that shows `note` each message after the handshake
+/// (whether it goes to the seeder, and its body, id first); `note` says whether to pass
+/// it on. Serves one connection.
 async fn watching_proxy<F>(seeder: SocketAddr, note: F) -> anyhow::Result<SocketAddr>
 where
-    F: Fn(bool, &[u8]) + Clone + Send + Sync + 'static,
+    F: Fn(bool, &[u8]) -> bool + Clone + Send + Sync + 'static,
 {
     // Copies message by message after the 68-byte handshake.
     async fn pass(
         mut r: tokio::net::tcp::OwnedReadHalf,
         mut w: tokio::net::tcp::OwnedWriteHalf,
-        note: impl Fn(&[u8]),
+        note: impl Fn(&[u8]) -> bool,
     ) -> anyhow::Result<()> {
         let mut handshake = [0u8; 68];
         r.read_exact(&mut handshake).await?;
@@ -706,9 +713,10 @@ where
             r.read_exact(&mut len).await?;
             let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
             r.read_exact(&mut body).await?;
-            note(&body);
-            w.write_all(&len).await?;
-            w.write_all(&body).await?;
+            if note(&body) {
+                w.write_all(&len).await?;
+                w.write_all(&body).await?;
+            }
         }
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -730,10 +738,6 @@ where
     Ok(addr)
 }
 
-const MSG_PIECE: u8 = 7;
-const MSG_REQUEST: u8 = 6;
-const MSG_CANCEL: u8 = 8;
-
 /// A proxy that counts the requests the client has outstanding: REQUESTs it sent, less
 /// the CANCELs it sent and the PIECEs the seeder answered. After `warm_up` from the
 /// first PIECE, the counter it returns keeps the most seen at once.
@@ -749,17 +753,18 @@ async fn request_counting_proxy(
         let max = max.clone();
         move |_to_seeder: bool, body: &[u8]| {
             let now = match body.first() {
-                Some(&MSG_REQUEST) => outstanding.fetch_add(1, Ordering::Relaxed) + 1,
-                Some(&MSG_CANCEL) => outstanding.fetch_sub(1, Ordering::Relaxed) - 1,
-                Some(&MSG_PIECE) => {
+                Some(&REQUEST) => outstanding.fetch_add(1, Ordering::Relaxed) + 1,
+                Some(&CANCEL) => outstanding.fetch_sub(1, Ordering::Relaxed) - 1,
+                Some(&PIECE) => {
                     first_piece.get_or_init(std::time::Instant::now);
                     outstanding.fetch_sub(1, Ordering::Relaxed) - 1
                 }
-                _ => return,
+                _ => return true,
             };
             if first_piece.get().is_some_and(|t| t.elapsed() >= warm_up) {
                 max.fetch_max(now, Ordering::Relaxed);
             }
+            true
         }
     };
     Ok((watching_proxy(seeder, note).await?, max))
@@ -774,18 +779,13 @@ async fn request_counting_proxy(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_waiting_stream_keeps_a_peers_queue_short() -> anyhow::Result<()> {
     const LEN: usize = 12 << 20;
-    let seeder = Seeder::random(
-        &[(FILE, LEN)],
-        SeederOptions {
-            piece_length: Some(256 << 10),
-            upload_bps: Some(2 << 20),
-        },
-    )
-    .await?;
-    let source = seeder.read(FILE)?;
-    let dir = tempfile::tempdir()?;
-    let session = isolated_session(dir.path(), 8).await?;
-    let handle = add_without_peers(&session, &seeder, false).await?;
+    let OneSeeder {
+        seeder,
+        source,
+        dir: _dir,
+        session,
+        handle,
+    } = one_seeder(LEN, 256 << 10, Some(2 << 20), 8).await?;
     let mut stream = handle.clone().stream(0).await?;
     let reader = tokio::spawn(async move {
         let mut buf = Vec::with_capacity(LEN);
@@ -800,7 +800,7 @@ async fn a_waiting_stream_keeps_a_peers_queue_short() -> anyhow::Result<()> {
     let got = timeout(Duration::from_secs(60), reader)
         .await
         .context("the read did not complete")???;
-    assert!(got == source, "the bytes read");
+    assert!(got == *source, "the bytes read");
     let max = max_outstanding.load(std::sync::atomic::Ordering::Relaxed);
     println!("a stream waiting on a 2 MiB/s peer: at most {max} requests outstanding");
     assert!(
@@ -820,10 +820,10 @@ async fn piece_counting_proxy(
     let blocks = Arc::new(AtomicU64::new(0));
     let count = blocks.clone();
     let note = move |to_seeder: bool, body: &[u8]| {
-        if !to_seeder && body.len() > 9 && body[0] == MSG_PIECE && body[1..5] == piece.to_be_bytes()
-        {
+        if !to_seeder && body.len() > 9 && body[0] == PIECE && body[1..5] == piece.to_be_bytes() {
             count.fetch_add(1, Ordering::Relaxed);
         }
+        true
     };
     Ok((watching_proxy(seeder, note).await?, blocks))
 }

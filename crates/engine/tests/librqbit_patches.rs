@@ -699,25 +699,53 @@ async fn watching_proxy<F>(seeder: SocketAddr, note: F) -> anyhow::Result<Socket
 where
     F: Fn(bool, &[u8]) -> bool + Clone + Send + Sync + 'static,
 {
-    // Copies message by message after the 68-byte handshake.
+    delaying_proxy(seeder, Duration::ZERO, note).await
+}
+
+/// A `watching_proxy` that also holds each message to the seeder back for `delay`,
+/// without slowing their flow: a peer a round trip of `delay` away.
+async fn delaying_proxy<F>(
+    seeder: SocketAddr,
+    delay: Duration,
+    note: F,
+) -> anyhow::Result<SocketAddr>
+where
+    F: Fn(bool, &[u8]) -> bool + Clone + Send + Sync + 'static,
+{
+    // Copies message by message after the 68-byte handshake, each `delay` late.
     async fn pass(
         mut r: tokio::net::tcp::OwnedReadHalf,
         mut w: tokio::net::tcp::OwnedWriteHalf,
+        delay: Duration,
         note: impl Fn(&[u8]) -> bool,
     ) -> anyhow::Result<()> {
         let mut handshake = [0u8; 68];
         r.read_exact(&mut handshake).await?;
         w.write_all(&handshake).await?;
-        loop {
-            let mut len = [0u8; 4];
-            r.read_exact(&mut len).await?;
-            let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
-            r.read_exact(&mut body).await?;
-            if note(&body) {
-                w.write_all(&len).await?;
-                w.write_all(&body).await?;
+        let (tx, mut rx) =
+            tokio::sync::mpsc::unbounded_channel::<(tokio::time::Instant, Vec<u8>)>();
+        let writer = tokio::spawn(async move {
+            while let Some((due, message)) = rx.recv().await {
+                tokio::time::sleep_until(due).await;
+                w.write_all(&message).await?;
             }
-        }
+            anyhow::Ok(())
+        });
+        let read = async {
+            loop {
+                let mut len = [0u8; 4];
+                r.read_exact(&mut len).await?;
+                let mut message = vec![0u8; 4 + u32::from_be_bytes(len) as usize];
+                message[..4].copy_from_slice(&len);
+                r.read_exact(&mut message[4..]).await?;
+                if note(&message[4..]) {
+                    tx.send((tokio::time::Instant::now() + delay, message))?;
+                }
+            }
+        };
+        let result: anyhow::Result<()> = read.await;
+        writer.abort();
+        result
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -731,8 +759,8 @@ where
         let (client_r, client_w) = client.into_split();
         let (up_r, up_w) = upstream.into_split();
         let to_seeder = note.clone();
-        let up = tokio::spawn(pass(client_r, up_w, move |b| to_seeder(true, b)));
-        let _ = pass(up_r, client_w, move |b| note(false, b)).await;
+        let up = tokio::spawn(pass(client_r, up_w, delay, move |b| to_seeder(true, b)));
+        let _ = pass(up_r, client_w, Duration::ZERO, move |b| note(false, b)).await;
         up.abort();
     });
     Ok(addr)
@@ -744,6 +772,7 @@ where
 async fn request_counting_proxy(
     seeder: SocketAddr,
     warm_up: Duration,
+    delay: Duration,
 ) -> anyhow::Result<(SocketAddr, Arc<std::sync::atomic::AtomicI64>)> {
     use std::sync::atomic::{AtomicI64, Ordering};
     let outstanding = Arc::new(AtomicI64::new(0));
@@ -767,7 +796,7 @@ async fn request_counting_proxy(
             true
         }
     };
-    Ok((watching_proxy(seeder, note).await?, max))
+    Ok((delaying_proxy(seeder, delay, note).await?, max))
 }
 
 /// Patch "short queues while a stream waits": a reader that reads faster than its only
@@ -795,7 +824,7 @@ async fn a_waiting_stream_keeps_a_peers_queue_short() -> anyhow::Result<()> {
     // The rate is measured from the first blocks (the seeder's cap lets a burst through
     // first, which the estimate forgets in about a second); what follows must fit it.
     let (proxy, max_outstanding) =
-        request_counting_proxy(seeder.addr(), Duration::from_secs(1)).await?;
+        request_counting_proxy(seeder.addr(), Duration::from_secs(1), Duration::ZERO).await?;
     handle.add_peer(proxy)?;
     let got = timeout(Duration::from_secs(60), reader)
         .await
@@ -808,6 +837,50 @@ async fn a_waiting_stream_keeps_a_peers_queue_short() -> anyhow::Result<()> {
         "{max} requests outstanding while a stream waited"
     );
     session.stop().await;
+    Ok(())
+}
+
+/// The most requests a download with no stream keeps outstanding at its one peer, a
+/// seeder capped at 2 MiB/s a round trip of `delay` away (after the first 1.5 s, while
+/// the rate is measured).
+async fn most_outstanding_downloading(delay: Duration) -> anyhow::Result<i64> {
+    let OneSeeder {
+        seeder,
+        source: _,
+        dir: _dir,
+        session,
+        handle,
+    } = one_seeder(8 << 20, 256 << 10, Some(2 << 20), 8).await?;
+    let (proxy, max_outstanding) =
+        request_counting_proxy(seeder.addr(), Duration::from_millis(1500), delay).await?;
+    handle.add_peer(proxy)?;
+    timeout(Duration::from_secs(60), handle.wait_until_completed())
+        .await
+        .context("the download did not complete")??;
+    session.stop().await;
+    Ok(max_outstanding.load(std::sync::atomic::Ordering::Relaxed))
+}
+
+/// Patch "a peer's queue of requests follows its rate and round trip": with no stream
+/// at all, a peer is asked for what it sends in twice its round trip and 10 ms, at least
+/// 4 blocks. A seeder at 2 MiB/s on loopback is kept to a few blocks, where 9.1.0 asks
+/// for 128 (a second of its upload, which a seek made then would wait behind); the same
+/// seeder 100 ms away is asked for more than it sends in 100 ms (12.5 blocks), so the
+/// short queue does not starve a distant peer (about 27 once the rate settles; the
+/// seeder's rate cap lets bursts through, which the estimate follows for a while).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peers_queue_follows_its_rate_and_round_trip() -> anyhow::Result<()> {
+    let near = most_outstanding_downloading(Duration::ZERO).await?;
+    let far = most_outstanding_downloading(Duration::from_millis(100)).await?;
+    println!("a 2 MiB/s peer is asked for at most {near} blocks on loopback, {far} 100 ms away");
+    assert!(
+        near <= 16,
+        "{near} requests outstanding at a peer on loopback"
+    );
+    assert!(
+        (13..=96).contains(&far),
+        "{far} requests outstanding at a peer 100 ms away"
+    );
     Ok(())
 }
 

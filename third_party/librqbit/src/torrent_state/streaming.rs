@@ -53,8 +53,6 @@ impl StreamState {
 pub(crate) struct TorrentStreams {
     next_stream_id: AtomicUsize,
     streams: DashMap<StreamId, StreamState>,
-    /// When a stream last started waiting for a piece.
-    last_wait: std::sync::Mutex<Option<Instant>>,
 }
 
 impl TorrentStreams {
@@ -66,19 +64,7 @@ impl TorrentStreams {
         if let Some(mut s) = self.streams.get_mut(&stream_id) {
             let vm = s.value_mut();
             vm.waker = Some(waker);
-            *self.last_wait.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
         }
-    }
-
-    /// Whether a stream waits for a piece now or did within `recently`: a stream that
-    /// reads faster than pieces arrive waits for every piece, and is between two waits
-    /// for a moment only.
-    pub(crate) fn waiting_within(&self, recently: std::time::Duration) -> bool {
-        self.last_wait
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_some_and(|t| t.elapsed() < recently)
-            || self.any_waiting()
     }
 
     // Interleave 1st, 2nd etc pieces from each active stream in turn until they get 1/10th of the file .

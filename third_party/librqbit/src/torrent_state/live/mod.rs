@@ -1060,22 +1060,37 @@ const DEFAULT_PEER_REQUEST_WINDOW: usize = 128;
 /// the default read timeout, so the peer can answer before it is disconnected.
 const UNANSWERED_REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
 
-/// While a stream waits for pieces (it did within the last second), a peer is asked for
-/// at most what it sends in this long at its measured rate, so that an urgent request
-/// waits behind little.
-const URGENT_QUEUE_TIME: Duration = Duration::from_millis(150);
+/// A peer is asked for what it sends in twice its round trip plus this long, at its
+/// measured rate: enough to keep it busy, little for a request that becomes urgent (a
+/// stream's seek, a piece a stream waits for) to wait behind, since what a peer was asked
+/// for and has started sending cannot be called back.
+const QUEUE_TIME: Duration = Duration::from_millis(10);
 
-/// The least a peer is asked for at once while a stream waits, in blocks (256 KiB), and
-/// all it is asked for until its rate is known: enough to keep a peer a long round trip
-/// away busy, little for an urgent request to wait behind.
-const MIN_URGENT_WINDOW: usize = 16;
+/// All a peer is asked for at once until its rate is known, in blocks (64 KiB).
+const INITIAL_WINDOW: usize = 4;
 
-/// A peer's download rate while it has requests outstanding: the bytes of the blocks it
-/// sent, measured over samples of at least `SAMPLE` and smoothed.
+/// The least a peer is asked for at once once its rate is known, in blocks.
+const MIN_WINDOW: usize = 4;
+
+/// A request, sent while the peer had none, whose block is timed to measure the peer's
+/// round trip.
+struct RoundTripProbe {
+    piece: u32,
+    offset: u32,
+    sent: Instant,
+}
+
+/// A peer's download rate while it has requests outstanding (the bytes of the blocks it
+/// sent, measured over samples of at least `SAMPLE` and smoothed), and its round trip:
+/// how long the first request sent while it had none takes to be answered. (A request
+/// sent behind others cannot time it: whether it waited behind their blocks or travelled
+/// beside them depends on the link's capacity, which is not known.)
 struct PeerRate {
     since: Instant,
     bytes: u64,
     bytes_per_sec: Option<f64>,
+    probe: Option<RoundTripProbe>,
+    round_trip: Option<Duration>,
 }
 
 impl PeerRate {
@@ -1086,17 +1101,37 @@ impl PeerRate {
             since: Instant::now(),
             bytes: 0,
             bytes_per_sec: None,
+            probe: None,
+            round_trip: None,
         }
     }
 
-    /// The peer had nothing outstanding until now: time it was not asked for anything
-    /// does not count against its rate.
-    fn restart(&mut self) {
+    /// The peer is sent `chunk` while it has nothing outstanding: time it was not asked
+    /// for anything does not count against its rate, and the block times its round trip.
+    fn restart(&mut self, chunk: &ChunkInfo) {
         self.since = Instant::now();
         self.bytes = 0;
+        self.probe = Some(RoundTripProbe {
+            piece: chunk.piece_index.get(),
+            offset: chunk.offset,
+            sent: self.since,
+        });
     }
 
-    fn on_block(&mut self, len: u64) {
+    fn on_block(&mut self, piece: u32, offset: u32, len: u64) {
+        if let Some(probe) = self
+            .probe
+            .take_if(|p| p.piece == piece && p.offset == offset)
+        {
+            let sample = probe.sent.elapsed();
+            // Follows a shorter round trip at once and a longer one slowly: a block may
+            // also have waited behind others the peer was still sending (a cancelled
+            // request's, say).
+            self.round_trip = Some(match self.round_trip {
+                Some(rt) if sample > rt => rt + (sample - rt) / 8,
+                _ => sample,
+            });
+        }
         self.bytes += len;
         let elapsed = self.since.elapsed();
         if elapsed >= Self::SAMPLE {
@@ -1106,19 +1141,21 @@ impl PeerRate {
                 None => sample,
                 Some(r) => 0.5 * (r + sample),
             });
-            self.restart();
+            self.since = Instant::now();
+            self.bytes = 0;
         }
     }
 
-    /// How many blocks to keep outstanding while a stream waits.
-    fn urgent_window(&self) -> usize {
+    /// How many blocks to keep outstanding: what the peer sends in twice its round trip
+    /// plus `QUEUE_TIME`.
+    fn window(&self) -> usize {
         let Some(bps) = self.bytes_per_sec else {
-            return MIN_URGENT_WINDOW;
+            return INITIAL_WINDOW;
         };
+        let time = QUEUE_TIME + 2 * self.round_trip.unwrap_or_default();
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let blocks =
-            (bps * URGENT_QUEUE_TIME.as_secs_f64() / f64::from(CHUNK_SIZE)).ceil() as usize;
-        blocks.max(MIN_URGENT_WINDOW)
+        let blocks = (bps * time.as_secs_f64() / f64::from(CHUNK_SIZE)).ceil() as usize;
+        blocks.max(MIN_WINDOW)
     }
 }
 
@@ -2023,17 +2060,17 @@ impl PeerHandler {
                         ours.then(|| {
                             (
                                 live.add_inflight_request(chunk),
-                                live.requested_inflight_count() == 1,
+                                live.requested_inflight_count(),
                             )
                         })
                     }) {
-                    Some(Some((true, first))) => {
-                        if first {
+                    Some(Some((true, outstanding))) => {
+                        if outstanding == 1 {
                             // Its first request since it had none: the wait starts now,
                             // and so does the time its rate is measured over.
                             let mut flow = self.lock_flow_control("first request");
                             flow.last_answer = Instant::now();
-                            flow.rate.restart();
+                            flow.rate.restart(&chunk);
                         }
                     }
                     Some(None) => {
@@ -2138,7 +2175,8 @@ impl PeerHandler {
         {
             let mut flow = self.lock_flow_control("answered");
             flow.last_answer = Instant::now();
-            flow.rate.on_block(piece.len() as u64);
+            flow.rate
+                .on_block(piece.index, piece.begin, piece.len() as u64);
         }
 
         // This one is used to calculate download speed.
@@ -2411,12 +2449,10 @@ impl PeerHandler {
     fn can_send_request(&self) -> bool {
         let (i_am_choked, request_window) = {
             let flow = self.lock_flow_control("can_send_request");
-            let window = if self.state.streams.waiting_within(Duration::from_secs(1)) {
-                flow.rate.urgent_window().min(flow.request_window)
-            } else {
-                flow.request_window
-            };
-            (flow.i_am_choked, window)
+            (
+                flow.i_am_choked,
+                flow.rate.window().min(flow.request_window),
+            )
         };
 
         if i_am_choked {

@@ -190,6 +190,7 @@ impl Accept for TcpListener {
         ),
     )> {
         let (stream, addr) = self.accept().await.context("error accepting TCP")?;
+        crate::stream_connect::set_nodelay(&stream);
         let (read, write) = stream.into_split();
         Ok((addr, (read, write)))
     }

@@ -955,20 +955,21 @@ async fn piece_counting_proxy(
     Ok((watching_proxy(seeder, note).await?, blocks))
 }
 
-/// Patch "the piece a stream waits for is downloaded from several peers": a reader waits
-/// at piece 1 (4 MiB, 256 blocks) of a torrent with two seeders, each capped at 1 MiB/s.
-/// The first seeder's peer takes the piece; the second, added 300 ms later, joins it and
-/// asks for the blocks nobody asked for, so both send blocks of piece 1 and the reader
-/// gets it sooner. On 9.1.0 a piece belongs to one peer: the second seeder sends no
-/// block of piece 1 (it takes piece 0 or 2).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_piece_a_stream_waits_for_comes_from_several_peers() -> anyhow::Result<()> {
-    const PIECE: usize = 4 << 20;
+/// Two seeders of the same random file of `pieces` pieces of `piece` bytes, each capped
+/// at 1 MiB/s.
+struct TwoSeeders {
+    a: Seeder,
+    b: Seeder,
+    source: Vec<u8>,
+    copy: tempfile::TempDir,
+}
+
+async fn two_seeders(piece: usize, pieces: usize) -> anyhow::Result<TwoSeeders> {
     let opts = SeederOptions {
-        piece_length: Some(PIECE as u32),
+        piece_length: Some(piece as u32),
         upload_bps: Some(1 << 20),
     };
-    let a = Seeder::random(&[(FILE, 3 * PIECE)], opts.clone()).await?;
+    let a = Seeder::random(&[(FILE, pieces * piece)], opts.clone()).await?;
     let source = a.read(FILE)?;
     let copy = tempfile::tempdir()?;
     std::fs::write(copy.path().join(FILE), &source)?;
@@ -978,6 +979,24 @@ async fn the_piece_a_stream_waits_for_comes_from_several_peers() -> anyhow::Resu
         opts,
     )
     .await?;
+    Ok(TwoSeeders { a, b, source, copy })
+}
+
+/// Patch "the piece a stream waits for is downloaded from several peers": a reader waits
+/// at piece 1 (4 MiB, 256 blocks) of a torrent with two seeders, each capped at 1 MiB/s.
+/// The first seeder's peer takes the piece; the second, added 300 ms later, joins it and
+/// asks for the blocks nobody asked for, so both send blocks of piece 1 and the reader
+/// gets it sooner. On 9.1.0 a piece belongs to one peer: the second seeder sends no
+/// block of piece 1 (it takes piece 0 or 2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_piece_a_stream_waits_for_comes_from_several_peers() -> anyhow::Result<()> {
+    const PIECE: usize = 4 << 20;
+    let TwoSeeders {
+        a,
+        b,
+        source,
+        copy: _copy,
+    } = two_seeders(PIECE, 3).await?;
     let dir = tempfile::tempdir()?;
     let session = isolated_session(dir.path(), 8).await?;
     let handle = add_without_peers(&session, &a, false).await?;
@@ -1014,6 +1033,55 @@ async fn the_piece_a_stream_waits_for_comes_from_several_peers() -> anyhow::Resu
     assert!(
         from_a >= 32,
         "the first peer sent {from_a} blocks of piece 1"
+    );
+    session.stop().await;
+    Ok(())
+}
+
+/// Patch "a peer in the middle of a piece takes the one a stream waits for first": a
+/// torrent with no stream downloads piece 0 from one seeder and piece 1 from another
+/// (4 MiB pieces, each seeder capped at 1 MiB/s), then a reader starts at piece 0. The
+/// second peer asks for blocks of piece 0 at once, before the rest of piece 1, which
+/// the reader needs only later. On patch 10 alone the second peer joins piece 0 only
+/// after it has asked for every block of piece 1 (4 s at its rate), by when the first
+/// peer has sent piece 0 by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_in_the_middle_of_a_piece_helps_with_the_one_a_stream_waits_for()
+-> anyhow::Result<()> {
+    const PIECE: usize = 4 << 20;
+    let TwoSeeders {
+        a,
+        b,
+        source,
+        copy: _copy,
+    } = two_seeders(PIECE, 4).await?;
+    let dir = tempfile::tempdir()?;
+    let session = isolated_session(dir.path(), 8).await?;
+    let handle = add_without_peers(&session, &a, false).await?;
+    let (proxy_a, from_a) = piece_counting_proxy(a.addr(), 0).await?;
+    let (proxy_b, from_b) = piece_counting_proxy(b.addr(), 0).await?;
+    handle.add_peer(proxy_a)?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    handle.add_peer(proxy_b)?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut stream = handle.clone().stream(0).await?;
+    let started = std::time::Instant::now();
+    let mut got = vec![0; PIECE];
+    timeout(Duration::from_secs(30), stream.read_exact(&mut got))
+        .await
+        .context("the read of piece 0 did not complete")??;
+    assert!(got == source[..PIECE], "the bytes of piece 0");
+    let (from_a, from_b) = (
+        from_a.load(std::sync::atomic::Ordering::Relaxed),
+        from_b.load(std::sync::atomic::Ordering::Relaxed),
+    );
+    println!(
+        "piece 0 (256 blocks) read {:?} after the reader came: {from_a} blocks from the first peer, {from_b} from the one busy with piece 1",
+        started.elapsed()
+    );
+    assert!(
+        from_b >= 32,
+        "the peer busy with piece 1 sent {from_b} blocks of piece 0"
     );
     session.stop().await;
     Ok(())

@@ -143,16 +143,11 @@ impl PieceTracker {
         P: Fn(ValidPieceIndex) -> bool,
         S: Fn(ValidPieceIndex) -> bool,
     {
-        // 0. Help download a piece a stream waits for.
-        for &piece in req.urgent_pieces {
-            if (req.peer_has_piece)(piece)
-                && let Some(info) = self.inflight.get_mut(&piece)
-                && !info.is_downloaded_by(req.peer)
-                && info.helpers.len() < MAX_HELPERS
-            {
-                info.helpers.push(req.peer);
-                return AcquireResult::Joined(piece);
-            }
+        // 0. Download a piece a stream waits for, or help download it.
+        if let Some(result) =
+            self.acquire_waiting_piece(req.peer, req.urgent_pieces, &req.peer_has_piece)
+        {
+            return result;
         }
 
         // 1. Try steal with 10x threshold (very slow peer)
@@ -190,6 +185,33 @@ impl PieceTracker {
         }
 
         AcquireResult::NoneAvailable
+    }
+
+    /// A piece streams wait for (`urgent_pieces`) that `peer` has and can download: one
+    /// nobody downloads is reserved, one another peer downloads is joined while it has
+    /// fewer than `MAX_HELPERS` helpers. A peer may take one while it downloads another
+    /// piece: what a stream waits for goes first.
+    pub fn acquire_waiting_piece(
+        &mut self,
+        peer: PeerHandle,
+        urgent_pieces: &[ValidPieceIndex],
+        peer_has_piece: impl Fn(ValidPieceIndex) -> bool,
+    ) -> Option<AcquireResult> {
+        for &piece in urgent_pieces {
+            if !peer_has_piece(piece) || self.chunks.is_piece_have(piece) {
+                continue;
+            }
+            match self.inflight.get_mut(&piece) {
+                Some(info) => {
+                    if !info.is_downloaded_by(peer) && info.helpers.len() < MAX_HELPERS {
+                        info.helpers.push(peer);
+                        return Some(AcquireResult::Joined(piece));
+                    }
+                }
+                None => return Some(self.reserve_piece(piece, peer)),
+            }
+        }
+        None
     }
 
     /// Reserve a piece: remove from queue, add to inflight.

@@ -1159,6 +1159,17 @@ impl PeerRate {
     }
 }
 
+/// What became of a block the requester meant to ask a peer for.
+enum Requested {
+    Sent,
+    /// Another peer has sent it or was asked for it, or it is already asked of this one.
+    Skipped,
+    /// The piece was stolen, completed or released: the rest of it is not asked for.
+    NotOurs,
+    /// The peer's connection is gone.
+    PeerGone,
+}
+
 struct PeerFlowControl {
     i_am_choked: bool,
     request_window: usize,
@@ -1917,7 +1928,6 @@ impl PeerHandler {
     // The job of this is to request chunks and also to keep peer alive.
     // The moment this ends, the peer is disconnected.
     async fn task_peer_chunk_requester(&self) -> crate::Result<()> {
-        let handle = self.addr;
         self.wait_for_bitfield().await;
 
         let mut update_interest = {
@@ -1995,120 +2005,180 @@ impl PeerHandler {
                 }
             };
 
-            // A piece that was released before may have chunks already. A peer that
-            // joined another's piece starts at its own share of it (the owner starts at
-            // the beginning), so that they ask for different blocks.
-            let chunks: Vec<ChunkInfo> = {
-                let g = self.state.lock_read("missing_chunks");
-                let chunk_tracker = g.get_chunks()?;
-                let helper = g
-                    .get_pieces()?
-                    .get_inflight(next)
-                    .and_then(|i| i.helpers.iter().position(|h| *h == handle));
-                let mut chunks: Vec<ChunkInfo> = self
-                    .state
-                    .lengths
-                    .iter_chunk_infos(next)
-                    .filter(|c| !chunk_tracker.is_chunk_downloaded(c))
-                    .collect();
-                if let Some(k) = helper {
-                    let start = chunks.len() * (k + 1) / (MAX_HELPERS + 1);
-                    chunks.rotate_left(start);
-                }
-                chunks
-            };
-
-            for chunk in chunks {
-                let request = Request {
-                    index: next.get(),
-                    begin: chunk.offset,
-                    length: chunk.size,
-                };
-
-                aframe!(self.wait_for_request_slot()).await;
-
-                self.state
-                    .ratelimits
-                    .prepare_for_download(NonZeroU32::new(request.length).unwrap())
-                    .await?;
-
-                if let Some(session) = self.state.torrent().session.upgrade() {
-                    session
-                        .ratelimits
-                        .prepare_for_download(NonZeroU32::new(request.length).unwrap())
-                        .await?;
-                }
-
-                aframe!(self.wait_for_request_slot()).await;
-
-                if self.someone_else_has_or_asked_for(next, &chunk) {
-                    continue;
-                }
-
-                match self
-                    .state
-                    .peers
-                    .with_live_mut(handle, "add chunk request", |live| {
-                        // The piece may have been stolen, completed or released meanwhile.
-                        let ours = self
-                            .state
-                            .lock_read("is_piece_still_ours")
-                            .get_pieces()
-                            .ok()
-                            .and_then(|p| p.get_inflight(next))
-                            .is_some_and(|i| i.is_downloaded_by(handle));
-                        ours.then(|| {
-                            (
-                                live.add_inflight_request(chunk),
-                                live.requested_inflight_count(),
-                            )
-                        })
-                    }) {
-                    Some(Some((true, outstanding))) => {
-                        if outstanding == 1 {
-                            // Its first request since it had none: the wait starts now,
-                            // and so does the time its rate is measured over.
-                            let mut flow = self.lock_flow_control("first request");
-                            flow.last_answer = Instant::now();
-                            flow.rate.restart(&chunk);
+            for chunk in self.chunks_to_request(next)? {
+                aframe!(self.wait_to_request(chunk.size)).await?;
+                // A piece a stream waits for goes before the rest of this one.
+                if let Some(urgent) = self.acquire_waiting_piece_besides(next)? {
+                    for (i, urgent_chunk) in self.chunks_to_request(urgent)?.into_iter().enumerate()
+                    {
+                        if i > 0 {
+                            aframe!(self.wait_to_request(urgent_chunk.size)).await?;
+                        }
+                        match self.request_chunk(urgent, urgent_chunk)? {
+                            Requested::Sent | Requested::Skipped => {}
+                            Requested::NotOurs => break,
+                            Requested::PeerGone => return Ok(()),
                         }
                     }
-                    Some(None) => {
-                        debug!(
-                            piece = next.get(),
-                            "piece is no longer ours, not requesting the rest"
-                        );
-                        break;
-                    }
-                    Some(Some((false, _))) => {
-                        // This request was already in-flight for this peer for this chunk.
-                        // This might happen in theory, but not very likely.
-                        //
-                        // Example:
-                        // someone stole a piece from us, and then died, the piece became "needed" again, and we reserved it
-                        // all before the piece request was processed by us.
-                        warn!(
-                            id = self.state.shared.id,
-                            info_hash = ?self.state.shared.info_hash,
-                            addr = ?self.addr,
-                            "we already requested {:?} previously",
-                            chunk
-                        );
-                        continue;
-                    }
-                    // peer died
-                    None => return Ok(()),
-                };
-
-                if self
-                    .tx
-                    .send(WriterRequest::Message(Message::Request(request)))
-                    .is_err()
-                {
-                    return Ok(());
+                    aframe!(self.wait_to_request(chunk.size)).await?;
+                }
+                match self.request_chunk(next, chunk)? {
+                    Requested::Sent | Requested::Skipped => {}
+                    Requested::NotOurs => break,
+                    Requested::PeerGone => return Ok(()),
                 }
             }
         }
+    }
+
+    /// The blocks of `piece` to ask this peer for, in order. A piece that was released
+    /// before may have blocks already. A peer that joined another's piece starts at its
+    /// own share of it (the owner starts at the beginning), so that they ask for
+    /// different blocks.
+    fn chunks_to_request(&self, piece: ValidPieceIndex) -> crate::Result<Vec<ChunkInfo>> {
+        let g = self.state.lock_read("missing_chunks");
+        let chunk_tracker = g.get_chunks()?;
+        let helper = g
+            .get_pieces()?
+            .get_inflight(piece)
+            .and_then(|i| i.helpers.iter().position(|h| *h == self.addr));
+        let mut chunks: Vec<ChunkInfo> = self
+            .state
+            .lengths
+            .iter_chunk_infos(piece)
+            .filter(|c| !chunk_tracker.is_chunk_downloaded(c))
+            .collect();
+        if let Some(k) = helper {
+            let start = chunks.len() * (k + 1) / (MAX_HELPERS + 1);
+            chunks.rotate_left(start);
+        }
+        Ok(chunks)
+    }
+
+    /// Waits until a request of `len` bytes may be sent: a free request slot and the
+    /// download rate limits.
+    async fn wait_to_request(&self, len: u32) -> crate::Result<()> {
+        aframe!(self.wait_for_request_slot()).await;
+        let len = NonZeroU32::new(len).unwrap();
+        self.state.ratelimits.prepare_for_download(len).await?;
+        if let Some(session) = self.state.torrent().session.upgrade() {
+            session.ratelimits.prepare_for_download(len).await?;
+        }
+        aframe!(self.wait_for_request_slot()).await;
+        Ok(())
+    }
+
+    /// A piece a stream waits for, other than `current`, that this peer takes or joins
+    /// (`PieceTracker::acquire_waiting_piece`).
+    fn acquire_waiting_piece_besides(
+        &self,
+        current: ValidPieceIndex,
+    ) -> crate::Result<Option<ValidPieceIndex>> {
+        let mut urgent = self.state.streams.waiting_pieces(&self.state.lengths);
+        urgent.retain(|p| *p != current);
+        if urgent.is_empty() {
+            return Ok(None);
+        }
+        let acquired = self
+            .state
+            .peers
+            .with_live_mut(self.addr, "acquire_waiting_piece", |live| {
+                let mut g = self.state.lock_write("acquire_waiting_piece");
+                let bf = &live.bitfield;
+                let pieces = g.get_pieces_mut()?;
+                crate::Result::Ok(pieces.acquire_waiting_piece(self.addr, &urgent, |p| {
+                    bf.get(p.get() as usize).map(|v| *v) == Some(true)
+                }))
+            })
+            .transpose()?
+            .flatten();
+        Ok(match acquired {
+            Some(AcquireResult::Joined(piece)) => {
+                debug!("joined the download of piece {piece}, a stream waits for it");
+                Some(piece)
+            }
+            Some(AcquireResult::Reserved(piece)) => {
+                debug!("reserved piece {piece} before finishing {current}, a stream waits for it");
+                Some(piece)
+            }
+            _ => None,
+        })
+    }
+
+    /// Asks the peer for `chunk` of `piece`, unless another peer has sent or been asked
+    /// for it, or the piece is no longer this peer's to download.
+    fn request_chunk(&self, piece: ValidPieceIndex, chunk: ChunkInfo) -> crate::Result<Requested> {
+        if self.someone_else_has_or_asked_for(piece, &chunk) {
+            return Ok(Requested::Skipped);
+        }
+        let added = self
+            .state
+            .peers
+            .with_live_mut(self.addr, "add chunk request", |live| {
+                // The piece may have been stolen, completed or released meanwhile.
+                let ours = self
+                    .state
+                    .lock_read("is_piece_still_ours")
+                    .get_pieces()
+                    .ok()
+                    .and_then(|p| p.get_inflight(piece))
+                    .is_some_and(|i| i.is_downloaded_by(self.addr));
+                ours.then(|| {
+                    (
+                        live.add_inflight_request(chunk),
+                        live.requested_inflight_count(),
+                    )
+                })
+            });
+        match added {
+            Some(Some((true, outstanding))) => {
+                if outstanding == 1 {
+                    // Its first request since it had none: the wait starts now,
+                    // and so does the time its rate is measured over.
+                    let mut flow = self.lock_flow_control("first request");
+                    flow.last_answer = Instant::now();
+                    flow.rate.restart(&chunk);
+                }
+            }
+            Some(None) => {
+                debug!(
+                    piece = piece.get(),
+                    "piece is no longer ours, not requesting the rest"
+                );
+                return Ok(Requested::NotOurs);
+            }
+            Some(Some((false, _))) => {
+                // This request was already in-flight for this peer for this chunk.
+                // This might happen in theory, but not very likely.
+                //
+                // Example:
+                // someone stole a piece from us, and then died, the piece became "needed" again, and we reserved it
+                // all before the piece request was processed by us.
+                warn!(
+                    id = self.state.shared.id,
+                    info_hash = ?self.state.shared.info_hash,
+                    addr = ?self.addr,
+                    "we already requested {:?} previously",
+                    chunk
+                );
+                return Ok(Requested::Skipped);
+            }
+            // peer died
+            None => return Ok(Requested::PeerGone),
+        }
+        let request = Request {
+            index: piece.get(),
+            begin: chunk.offset,
+            length: chunk.size,
+        };
+        if self
+            .tx
+            .send(WriterRequest::Message(Message::Request(request)))
+            .is_err()
+        {
+            return Ok(Requested::PeerGone);
+        }
+        Ok(Requested::Sent)
     }
 
     fn on_i_am_choked(&self) {

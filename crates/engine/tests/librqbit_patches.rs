@@ -853,12 +853,13 @@ async fn request_counting_proxy(
     Ok((delaying_proxy(seeder, delay, note).await?, max))
 }
 
-/// Patch "short queues while a stream waits": a reader that reads faster than its only
-/// peer sends (2 MiB/s) waits for every piece; the peer is then asked for about what it
-/// sends in 150 ms (20 blocks at this rate; up to 29 were seen while the estimate
-/// settles), not for librqbit's whole request window of 128 blocks (2 MiB, a second of
-/// its upload), behind which a seek's first request would wait. On 9.1.0 the proxy sees
-/// 128 requests outstanding.
+/// Patches "short queues while a stream waits" and "a peer's queue follows its rate and
+/// round trip": a reader that reads faster than its only peer sends (2 MiB/s) waits for
+/// every piece; the peer is then asked for a short queue sized from its rate (27-29
+/// blocks with patch 9's 150 ms rule, 4-18 with patch 11's round-trip rule), not for
+/// librqbit's whole request window of 128 blocks (2 MiB, a second of its upload), behind
+/// which a seek's first request would wait. On 9.1.0 the proxy sees 128 requests
+/// outstanding.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_waiting_stream_keeps_a_peers_queue_short() -> anyhow::Result<()> {
     const LEN: usize = 12 << 20;

@@ -1087,3 +1087,72 @@ async fn a_peer_in_the_middle_of_a_piece_helps_with_the_one_a_stream_waits_for()
     session.stop().await;
     Ok(())
 }
+
+/// Patch "a torrent with no waiting stream gives way to one with": one session downloads
+/// torrent B (a seeder capped at 2 MiB/s) with no stream, then a reader starts on torrent
+/// A, whose seeder is capped at 256 KiB/s, and waits for its first 1 MiB piece. While it
+/// waits, B keeps one request outstanding at its peer; once the read is done B goes on and
+/// completes. Without the patch B keeps its usual queue (4 requests here, patch 11's
+/// least), whatever the other torrent's stream waits for: over links the torrents share,
+/// B's blocks would delay A's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_torrent_with_no_waiting_stream_gives_way_to_one_with() -> anyhow::Result<()> {
+    const PIECE: u32 = 1 << 20;
+    let opts = |upload_bps: u32| SeederOptions {
+        piece_length: Some(PIECE),
+        upload_bps: Some(upload_bps),
+    };
+    let a = Seeder::random(&[(FILE, 4 << 20)], opts(256 << 10)).await?;
+    let b = Seeder::random(&[(FILE, 16 << 20)], opts(2 << 20)).await?;
+    let dir = tempfile::tempdir()?;
+    let session = isolated_session(dir.path(), 8).await?;
+    // Both files have the same name: B's goes to a folder of its own.
+    let torrent_b = add_with_options(
+        &session,
+        &b,
+        AddTorrentOptions {
+            sub_folder: Some("b".into()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let (proxy_b, outstanding_b) =
+        request_counting_proxy(b.addr(), Duration::ZERO, Duration::ZERO).await?;
+    torrent_b.add_peer(proxy_b)?;
+    // B's rate is measured and its queue sized from it.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let torrent_a = add_without_peers(&session, &a, false).await?;
+    torrent_a.add_peer(a.addr())?;
+    let mut stream = torrent_a.clone().stream(0).await?;
+    let reader = tokio::spawn(async move {
+        let mut buf = vec![0u8; PIECE as usize];
+        stream.read_exact(&mut buf).await?;
+        anyhow::Ok(buf)
+    });
+    // B's requests sent before the wait drain; from then on, what B keeps outstanding.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    outstanding_b.store(0, std::sync::atomic::Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    let while_a_waits = outstanding_b.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        !reader.is_finished(),
+        "the read of A ended before the measurement did"
+    );
+    let got = timeout(Duration::from_secs(30), reader)
+        .await
+        .context("the read of torrent A did not complete")???;
+    assert!(
+        got == a.read(FILE)?[..PIECE as usize],
+        "the bytes of A's first piece"
+    );
+    timeout(Duration::from_secs(60), torrent_b.wait_until_completed())
+        .await
+        .context("torrent B did not complete after A's read")??;
+    println!("while a stream of A waited, B kept at most {while_a_waits} requests outstanding");
+    assert!(
+        while_a_waits <= 1,
+        "{while_a_waits} requests of B outstanding while A's stream waited"
+    );
+    session.stop().await;
+    Ok(())
+}

@@ -149,6 +149,9 @@ pub struct Session {
     // Limits and throttling
     pub(crate) concurrent_initialize_semaphore: Arc<tokio::sync::Semaphore>,
     pub ratelimits: Limits,
+    /// How many streams of the session's torrents wait for a piece: a torrent none of
+    /// whose streams waits gives way to them (see `TorrentStreams`).
+    pub(crate) waiting_streams: Arc<std::sync::atomic::AtomicUsize>,
 
     pub blocklist: IpRanges,
     pub allowlist: Option<IpRanges>,
@@ -820,6 +823,7 @@ impl Session {
                 )),
                 udp_tracker_client,
                 ratelimits: Limits::new(opts.ratelimits),
+                waiting_streams: Default::default(),
                 ipv4_only: opts.ipv4_only,
                 trackers: opts.trackers,
                 disable_trackers: opts.disable_trackers,

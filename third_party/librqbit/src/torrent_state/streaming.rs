@@ -53,9 +53,39 @@ impl StreamState {
 pub(crate) struct TorrentStreams {
     next_stream_id: AtomicUsize,
     streams: DashMap<StreamId, StreamState>,
+    /// How many of these streams wait for a piece (have a waker).
+    waiting: AtomicUsize,
+    /// How many streams of the whole session wait, shared by its torrents.
+    session_waiting: Arc<AtomicUsize>,
 }
 
 impl TorrentStreams {
+    /// The streams of a torrent of the session whose count of waiting streams is
+    /// `session_waiting`.
+    pub(crate) fn new(session_waiting: Arc<AtomicUsize>) -> Self {
+        Self {
+            session_waiting,
+            ..Default::default()
+        }
+    }
+
+    fn started_waiting(&self) {
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        self.session_waiting.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn stopped_waiting(&self) {
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        self.session_waiting.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Whether streams of other torrents of the session wait for pieces while none of
+    /// these does.
+    pub(crate) fn only_other_torrents_wait(&self) -> bool {
+        self.waiting.load(Ordering::Relaxed) == 0
+            && self.session_waiting.load(Ordering::Relaxed) > 0
+    }
+
     fn next_id(&self) -> usize {
         self.next_stream_id.fetch_add(1, Ordering::Relaxed)
     }
@@ -63,7 +93,9 @@ impl TorrentStreams {
     fn register_waker(&self, stream_id: StreamId, waker: Waker) {
         if let Some(mut s) = self.streams.get_mut(&stream_id) {
             let vm = s.value_mut();
-            vm.waker = Some(waker);
+            if vm.waker.replace(waker).is_none() {
+                self.started_waiting();
+            }
         }
     }
 
@@ -108,6 +140,7 @@ impl TorrentStreams {
             if w.value().current_piece(lengths).map(|p| p.id) == Some(piece_id)
                 && let Some(waker) = w.value_mut().waker.take()
             {
+                self.stopped_waiting();
                 debug!(
                     stream_id = *w.key(),
                     piece_id = piece_id.get(),
@@ -120,11 +153,18 @@ impl TorrentStreams {
 
     fn drop_stream(&self, stream_id: StreamId) -> Option<StreamState> {
         debug!(stream_id, "dropping stream");
-        self.streams.remove(&stream_id).map(|s| s.1)
+        let (_, stream) = self.streams.remove(&stream_id)?;
+        if stream.waker.is_some() {
+            self.stopped_waiting();
+        }
+        Some(stream)
     }
 
     /// The pieces streams are waiting for now.
     pub(crate) fn waiting_pieces(&self, lengths: &Lengths) -> Vec<ValidPieceIndex> {
+        if !self.any_waiting() {
+            return Vec::new();
+        }
         self.streams
             .iter()
             .filter(|s| s.value().waker.is_some())
@@ -133,7 +173,7 @@ impl TorrentStreams {
     }
 
     fn any_waiting(&self) -> bool {
-        self.streams.iter().any(|s| s.value().waker.is_some())
+        self.waiting.load(Ordering::Relaxed) > 0
     }
 
     pub(crate) fn streamed_file_ids(&self) -> impl Iterator<Item = usize> + '_ {

@@ -1072,6 +1072,10 @@ const INITIAL_WINDOW: usize = 4;
 /// The least a peer is asked for at once once its rate is known, in blocks.
 const MIN_WINDOW: usize = 4;
 
+/// What a peer is asked for at once while streams of other torrents in the session wait
+/// and none of this torrent's does, in blocks.
+const YIELD_WINDOW: usize = 1;
+
 /// A request, sent while the peer had none, whose block is timed to measure the peer's
 /// round trip.
 struct RoundTripProbe {
@@ -2519,10 +2523,15 @@ impl PeerHandler {
     fn can_send_request(&self) -> bool {
         let (i_am_choked, request_window) = {
             let flow = self.lock_flow_control("can_send_request");
-            (
-                flow.i_am_choked,
-                flow.rate.window().min(flow.request_window),
-            )
+            // While streams of other torrents wait and none of this one's does, this
+            // torrent keeps one request per peer: the links they share serve the waiting
+            // streams first.
+            let window = if self.state.streams.only_other_torrents_wait() {
+                YIELD_WINDOW
+            } else {
+                flow.rate.window()
+            };
+            (flow.i_am_choked, window.min(flow.request_window))
         };
 
         if i_am_choked {

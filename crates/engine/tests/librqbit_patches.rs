@@ -1156,3 +1156,245 @@ async fn a_torrent_with_no_waiting_stream_gives_way_to_one_with() -> anyhow::Res
     session.stop().await;
     Ok(())
 }
+
+/// What `GatedStorage` lets a test see and hold.
+#[derive(Default)]
+struct Gate {
+    /// The next read of exactly this many bytes is held until `release` (0: none).
+    hold_len: std::sync::atomic::AtomicUsize,
+    /// Block writes so far.
+    writes: std::sync::atomic::AtomicUsize,
+    /// Block writes when the held read started, once it has.
+    writes_when_held: std::sync::OnceLock<usize>,
+    released: std::sync::Mutex<bool>,
+    wake: std::sync::Condvar,
+}
+
+impl Gate {
+    fn release(&self) {
+        *self.released.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.wake.notify_all();
+    }
+
+    fn writes(&self) -> usize {
+        self.writes.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn hold(&self) -> anyhow::Result<()> {
+        // The first line of a write counts it, so a write that took the blocking permit
+        // before this read did is counted by now.
+        let _ = self.writes_when_held.set(self.writes());
+        let released = self.released.lock().unwrap_or_else(|e| e.into_inner());
+        let (released, _) = self
+            .wake
+            .wait_timeout_while(released, Duration::from_secs(60), |r| !*r)
+            .unwrap_or_else(|e| e.into_inner());
+        anyhow::ensure!(*released, "the held read was never released");
+        Ok(())
+    }
+}
+
+/// Releases the gate however the test ends, so no blocking thread outlives it for long.
+struct ReleaseOnDrop(Arc<Gate>);
+
+impl Drop for ReleaseOnDrop {
+    fn drop(&mut self) {
+        self.0.release();
+    }
+}
+
+/// The filesystem storage, with its block writes counted and one read of a chosen length
+/// held until the test lets it go.
+#[derive(Clone)]
+struct GatedStorageFactory {
+    files: librqbit::storage::filesystem::FilesystemStorageFactory,
+    gate: Arc<Gate>,
+}
+
+struct GatedStorage {
+    files: Box<dyn librqbit::storage::TorrentStorage>,
+    gate: Arc<Gate>,
+}
+
+impl librqbit::storage::StorageFactory for GatedStorageFactory {
+    type Storage = GatedStorage;
+
+    fn create(
+        &self,
+        shared: &librqbit::ManagedTorrentShared,
+        metadata: &librqbit::TorrentMetadata,
+    ) -> anyhow::Result<GatedStorage> {
+        Ok(GatedStorage {
+            files: Box::new(self.files.create(shared, metadata)?),
+            gate: self.gate.clone(),
+        })
+    }
+
+    fn is_type_id(&self, type_id: std::any::TypeId) -> bool {
+        self.files.is_type_id(type_id)
+    }
+
+    fn clone_box(&self) -> librqbit::storage::BoxStorageFactory {
+        use librqbit::storage::StorageFactoryExt;
+        self.clone().boxed()
+    }
+}
+
+impl librqbit::storage::TorrentStorage for GatedStorage {
+    fn init(
+        &mut self,
+        shared: &librqbit::ManagedTorrentShared,
+        metadata: &librqbit::TorrentMetadata,
+    ) -> anyhow::Result<()> {
+        self.files.init(shared, metadata)
+    }
+
+    fn pread_exact(&self, file_id: usize, offset: u64, buf: &mut [u8]) -> anyhow::Result<()> {
+        use std::sync::atomic::Ordering::SeqCst;
+        if self
+            .gate
+            .hold_len
+            .compare_exchange(buf.len(), 0, SeqCst, SeqCst)
+            .is_ok()
+        {
+            self.gate.hold()?;
+        }
+        self.files.pread_exact(file_id, offset, buf)
+    }
+
+    fn pwrite_all(&self, file_id: usize, offset: u64, buf: &[u8]) -> anyhow::Result<()> {
+        self.gate
+            .writes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.files.pwrite_all(file_id, offset, buf)
+    }
+
+    fn pwrite_all_vectored(
+        &self,
+        file_id: usize,
+        offset: u64,
+        bufs: [std::io::IoSlice<'_>; 2],
+    ) -> anyhow::Result<usize> {
+        self.gate
+            .writes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.files.pwrite_all_vectored(file_id, offset, bufs)
+    }
+
+    fn remove_file(&self, file_id: usize, filename: &Path) -> anyhow::Result<()> {
+        self.files.remove_file(file_id, filename)
+    }
+
+    fn remove_directory_if_empty(&self, path: &Path) -> anyhow::Result<()> {
+        self.files.remove_directory_if_empty(path)
+    }
+
+    fn ensure_file_length(&self, file_id: usize, length: u64) -> anyhow::Result<()> {
+        self.files.ensure_file_length(file_id, length)
+    }
+
+    fn take(&self) -> anyhow::Result<Box<dyn librqbit::storage::TorrentStorage>> {
+        Ok(Box::new(GatedStorage {
+            files: self.files.take()?,
+            gate: self.gate.clone(),
+        }))
+    }
+}
+
+/// A download from one seeder of 8 MiB at 2 MiB/s into a `GatedStorage`, in a session
+/// with one blocking permit, not started yet (no peer).
+struct GatedDownload {
+    seeder: Seeder,
+    source: Vec<u8>,
+    dir: tempfile::TempDir,
+    session: Arc<Session>,
+    handle: Arc<ManagedTorrent>,
+    gate: Arc<Gate>,
+    _release: ReleaseOnDrop,
+}
+
+async fn gated_download() -> anyhow::Result<GatedDownload> {
+    let seeder = Seeder::random(
+        &[(FILE, 8 << 20)],
+        SeederOptions {
+            piece_length: Some(1 << 20),
+            upload_bps: Some(2 << 20),
+        },
+    )
+    .await?;
+    let source = seeder.read(FILE)?;
+    let dir = tempfile::tempdir()?;
+    let session = isolated_session(dir.path(), 1).await?;
+    let gate = Arc::new(Gate::default());
+    let factory = GatedStorageFactory {
+        files: Default::default(),
+        gate: gate.clone(),
+    };
+    let handle = add_with_options(
+        &session,
+        &seeder,
+        AddTorrentOptions {
+            storage_factory: Some(librqbit::storage::StorageFactoryExt::boxed(factory)),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(GatedDownload {
+        seeder,
+        source,
+        dir,
+        session,
+        handle,
+        _release: ReleaseOnDrop(gate.clone()),
+        gate,
+    })
+}
+
+impl GatedDownload {
+    /// Block writes when the held read started, once it has.
+    async fn held_at(&self) -> anyhow::Result<usize> {
+        timeout(Duration::from_secs(10), async {
+            loop {
+                if let Some(n) = self.gate.writes_when_held.get() {
+                    return *n;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .context("the read to hold never reached the storage")
+    }
+
+    async fn completes_with_the_source(&self) -> anyhow::Result<()> {
+        timeout(Duration::from_secs(30), self.handle.wait_until_completed())
+            .await
+            .context("the download did not complete")??;
+        assert!(std::fs::read(self.dir.path().join(FILE))? == self.source);
+        Ok(())
+    }
+}
+
+/// Patch "a piece being checked is queued again on pause": a piece taken out of the
+/// in-flight set for its hash check is tracked until the check ends, so a pause during
+/// the check queues it again: it is downloaded after the resume rather than lost between
+/// "downloading" and "had".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_piece_being_checked_when_the_torrent_pauses_is_not_lost() -> anyhow::Result<()> {
+    // With no stream open, the first read of a check's size is the first piece's check.
+    const CHECK_READ: usize = 64 << 10;
+    let download = gated_download().await?;
+    download
+        .gate
+        .hold_len
+        .store(CHECK_READ, std::sync::atomic::Ordering::SeqCst);
+    download.handle.add_peer(download.seeder.addr())?;
+    download.held_at().await?;
+    download.session.pause(&download.handle).await?;
+    download.gate.release();
+    download.session.unpause(&download.handle).await?;
+    // A resumed torrent starts with no peer; this session finds none by itself.
+    download.handle.add_peer(download.seeder.addr())?;
+    download.completes_with_the_source().await?;
+    download.session.stop().await;
+    Ok(())
+}

@@ -96,6 +96,9 @@ where
 pub struct PieceTracker {
     chunks: ChunkTracker,
     inflight: HashMap<ValidPieceIndex, InflightPiece>,
+    /// Pieces whose every chunk is written, taken out of `inflight` for their hash check,
+    /// and not yet marked ok or failed.
+    checking: HashSet<ValidPieceIndex>,
 }
 
 impl PieceTracker {
@@ -106,6 +109,7 @@ impl PieceTracker {
         Self {
             chunks,
             inflight: HashMap::new(),
+            checking: HashSet::new(),
         }
     }
 
@@ -119,8 +123,9 @@ impl PieceTracker {
     /// This is used when pausing a torrent - any pieces that were being downloaded
     /// need to be put back in the queue so they can be re-downloaded on resume.
     pub fn into_chunks(mut self) -> ChunkTracker {
-        // Requeue all in-flight pieces so they'll be re-downloaded on resume
-        for piece in self.inflight.into_keys() {
+        // Requeue all in-flight pieces, and those whose check did not end, so they'll be
+        // re-downloaded on resume
+        for piece in self.inflight.into_keys().chain(self.checking) {
             self.chunks.mark_piece_broken_if_not_have(piece);
         }
         self.chunks
@@ -278,16 +283,19 @@ impl PieceTracker {
     /// and then call `mark_piece_hash_ok` or `mark_piece_hash_failed`.
     pub fn take_inflight(&mut self, piece: ValidPieceIndex) -> Option<Duration> {
         let inflight = self.inflight.remove(&piece)?;
+        self.checking.insert(piece);
         Some(inflight.started.elapsed())
     }
 
     /// Mark piece as downloaded after successful hash verification.
     pub fn mark_piece_hash_ok(&mut self, piece: ValidPieceIndex) {
+        self.checking.remove(&piece);
         self.chunks.mark_piece_downloaded(piece);
     }
 
     /// Mark piece as failed after hash verification failure - requeues the piece.
     pub fn mark_piece_hash_failed(&mut self, piece: ValidPieceIndex) {
+        self.checking.remove(&piece);
         self.chunks.mark_piece_broken_if_not_have(piece);
     }
 
@@ -621,6 +629,39 @@ mod tests {
         match result2 {
             AcquireResult::Reserved(p) => assert_eq!(p, piece),
             _ => panic!("Expected piece to be re-reservable after fail"),
+        }
+    }
+
+    #[test]
+    fn test_piece_being_checked_is_requeued_on_pause() {
+        let chunks = make_test_chunk_tracker(5);
+        let mut tracker = PieceTracker::new(chunks);
+        let file_infos = make_test_file_infos(5);
+        let file_priorities = make_default_file_priorities(&file_infos);
+        let acquire = |tracker: &mut PieceTracker, who: u8| {
+            tracker.acquire_piece(AcquireRequest {
+                peer: peer(who),
+                peer_avg_time: None,
+                priority_pieces: std::iter::empty(),
+                urgent_pieces: &[],
+                file_priorities: &file_priorities,
+                file_infos: &file_infos,
+                peer_has_piece: |p| p.get() == 0,
+                can_steal: |_| true,
+            })
+        };
+        let piece = match acquire(&mut tracker, 1) {
+            AcquireResult::Reserved(p) => p,
+            _ => panic!("Expected Reserved"),
+        };
+
+        // Every chunk is written and the check has not ended when the torrent pauses.
+        assert!(tracker.take_inflight(piece).is_some());
+        let mut resumed = PieceTracker::new(tracker.into_chunks());
+
+        match acquire(&mut resumed, 2) {
+            AcquireResult::Reserved(p) => assert_eq!(p, piece),
+            _ => panic!("Expected the piece being checked to be queued again on resume"),
         }
     }
 

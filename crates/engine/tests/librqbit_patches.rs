@@ -1374,6 +1374,153 @@ impl GatedDownload {
     }
 }
 
+/// Patch "a block is written where it arrives": a received block goes to the storage
+/// without a blocking permit; only a piece's hash check takes one. While a stream's read
+/// holds the session's only permit, blocks still arriving are written; once the read is
+/// let go, it returns the right bytes and the download completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocks_are_written_while_a_read_holds_the_blocking_permit() -> anyhow::Result<()> {
+    const HELD_READ: usize = 1000;
+    let download = gated_download().await?;
+    download.handle.add_peer(download.seeder.addr())?;
+    let mut stream = download.handle.clone().stream(0).await?;
+    // Piece 0 is had once this returns; the download goes on at the seeder's rate.
+    let mut first = [0u8; 1];
+    timeout(Duration::from_secs(20), stream.read_exact(&mut first))
+        .await
+        .context("the first piece did not arrive")??;
+    download
+        .gate
+        .hold_len
+        .store(HELD_READ, std::sync::atomic::Ordering::SeqCst);
+    let read = tokio::spawn(async move {
+        let mut buf = vec![0u8; HELD_READ];
+        stream.read_exact(&mut buf).await?;
+        anyhow::Ok(buf)
+    });
+    let held_at = download.held_at().await?;
+    // Blocks keep arriving: at least the ones already asked for. Then the rest of the
+    // piece in progress has a second to arrive too, for the figure printed.
+    let any_written = timeout(Duration::from_secs(10), async {
+        while download.gate.writes() == held_at {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let written = download.gate.writes();
+    println!("while a read held the blocking permit: blocks written {held_at} -> {written}");
+    assert!(
+        !read.is_finished(),
+        "the held read returned before its release"
+    );
+    assert!(
+        any_written.is_ok(),
+        "no block was written in 10 s while a read held the blocking permit ({held_at} before \
+         and after)"
+    );
+    download.gate.release();
+    let buf = timeout(Duration::from_secs(10), read)
+        .await
+        .context("the held read did not return once let go")???;
+    assert!(
+        buf == download.source[1..1 + HELD_READ],
+        "the held read's bytes"
+    );
+    download.completes_with_the_source().await?;
+    download.session.stop().await;
+    Ok(())
+}
+
+/// A TCP proxy to `seeder` for one connection, which a notification closes at once.
+async fn cuttable_proxy(
+    seeder: SocketAddr,
+) -> anyhow::Result<(SocketAddr, Arc<tokio::sync::Notify>)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let cut = Arc::new(tokio::sync::Notify::new());
+    let cut_here = cut.clone();
+    tokio::spawn(async move {
+        let Ok((mut client, _)) = listener.accept().await else {
+            return;
+        };
+        let Ok(mut upstream) = TcpStream::connect(seeder).await else {
+            return;
+        };
+        tokio::select! {
+            _ = tokio::io::copy_bidirectional(&mut client, &mut upstream) => {}
+            _ = cut_here.notified() => {}
+        }
+    });
+    Ok((addr, cut))
+}
+
+/// Same patch: a piece whose check waits for a blocking permit is queued again if its
+/// peer's connection ends meanwhile, so another peer downloads it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_piece_waiting_for_its_check_is_not_lost_with_its_peer() -> anyhow::Result<()> {
+    const HELD_READ: usize = 1000;
+    let download = gated_download().await?;
+    let (proxy, cut) = cuttable_proxy(download.seeder.addr()).await?;
+    download.handle.add_peer(proxy)?;
+    let mut stream = download.handle.clone().stream(0).await?;
+    let mut first = [0u8; 1];
+    timeout(Duration::from_secs(20), stream.read_exact(&mut first))
+        .await
+        .context("the first piece did not arrive")??;
+    download
+        .gate
+        .hold_len
+        .store(HELD_READ, std::sync::atomic::Ordering::SeqCst);
+    let read = tokio::spawn(async move {
+        let mut buf = vec![0u8; HELD_READ];
+        stream.read_exact(&mut buf).await?;
+        anyhow::Ok(buf)
+    });
+    let held_at = download.held_at().await?;
+    // The piece in progress is written, then its check waits for the permit the read holds.
+    timeout(Duration::from_secs(10), async {
+        loop {
+            let before = download.gate.writes();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            if download.gate.writes() == before && before > held_at {
+                return;
+            }
+        }
+    })
+    .await
+    .context("the writes did not stop at a piece's check")?;
+    // The peer's connection ends; its writer notices on its next request (re-asked after
+    // 4 s at the latest) and the peer's task ends, with the check still waiting.
+    cut.notify_one();
+    let proxy_live = || {
+        download.handle.live().is_some_and(|live| {
+            live.per_peer_stats_snapshot(Default::default())
+                .peers
+                .contains_key(&proxy.to_string())
+        })
+    };
+    timeout(Duration::from_secs(15), async {
+        while proxy_live() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .context("the peer whose connection ended stayed live")?;
+    download.gate.release();
+    let buf = timeout(Duration::from_secs(10), read)
+        .await
+        .context("the held read did not return once let go")???;
+    assert!(
+        buf == download.source[1..1 + HELD_READ],
+        "the held read's bytes"
+    );
+    download.handle.add_peer(download.seeder.addr())?;
+    download.completes_with_the_source().await?;
+    download.session.stop().await;
+    Ok(())
+}
+
 /// Patch "a piece being checked is queued again on pause": a piece taken out of the
 /// in-flight set for its hash check is tracked until the check ends, so a pause during
 /// the check queues it again: it is downloaded after the resume rather than lost between

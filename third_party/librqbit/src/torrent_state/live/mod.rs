@@ -1194,6 +1194,38 @@ impl PeerFlowControl {
     }
 }
 
+/// A piece whose every block is written, taken out of the in-flight set for its hash
+/// check, while its peer waits for a blocking permit to check it. If the peer's task is
+/// dropped meanwhile (its connection's writer ended first), the piece is queued again
+/// rather than left "being checked" for good. (A pause queues it again by itself.)
+struct UncheckedPiece<'a> {
+    state: &'a TorrentStateLive,
+    piece: Option<ValidPieceIndex>,
+}
+
+impl UncheckedPiece<'_> {
+    /// The check starts: it marks the piece had or queues it again itself.
+    fn checking(mut self) {
+        self.piece = None;
+    }
+}
+
+impl Drop for UncheckedPiece<'_> {
+    fn drop(&mut self) {
+        let Some(piece) = self.piece.take() else {
+            return;
+        };
+        if let Ok(pieces) = self
+            .state
+            .lock_write("requeue_unchecked_piece")
+            .get_pieces_mut()
+        {
+            pieces.mark_piece_hash_failed(piece);
+        }
+        self.state.new_pieces_notify.notify_waiters();
+    }
+}
+
 // All peer state that would never be used by other actors should pe put here.
 // This state tracks a live peer.
 struct PeerHandler {
@@ -2264,15 +2296,14 @@ impl PeerHandler {
             .fetched_bytes
             .fetch_add(piece.len() as u64, Ordering::Relaxed);
 
-        fn write_to_disk(
+        /// Writes the block and marks it downloaded. Returns how long the piece took when
+        /// this block completed it: the piece is then ours alone to check.
+        fn write_chunk(
             state: &TorrentStateLive,
             addr: PeerHandle,
-            counters: &AtomicPeerCounters,
             piece: &Piece<ByteBuf<'_>>,
             chunk_info: &ChunkInfo,
-        ) -> anyhow::Result<()> {
-            let index = piece.index;
-
+        ) -> anyhow::Result<Option<Duration>> {
             // If someone stole the piece by now, ignore it.
             // However if they didn't, don't let them steal it while we are writing.
             // So that by the time we are done writing AND if it was the last piece,
@@ -2293,14 +2324,14 @@ impl PeerHandler {
                             "in-flight piece {} was stolen by {}, ignoring",
                             chunk_info.piece_index, inflight.peer
                         );
-                        return Ok(());
+                        return Ok(None);
                     }
                     None => {
                         debug!(
                             "in-flight piece {} not found. it was probably completed by someone else",
                             chunk_info.piece_index
                         );
-                        return Ok(());
+                        return Ok(None);
                     }
                 };
 
@@ -2321,7 +2352,7 @@ impl PeerHandler {
                             info_hash = ?state.shared.info_hash,
                             "FATAL: error writing chunk to disk: {e:#}"
                         );
-                        return state.on_fatal_error(e);
+                        return state.on_fatal_error(e).map(|()| None);
                     }
                 };
             }
@@ -2340,7 +2371,7 @@ impl PeerHandler {
                     Some(ChunkMarkingResult::PreviouslyCompleted) => {
                         // TODO: we might need to send cancellations here.
                         debug!("piece={} was done by someone else, ignoring", piece.index);
-                        return Ok(());
+                        return Ok(None);
                     }
                     Some(ChunkMarkingResult::NotCompleted) => None,
                     None => {
@@ -2356,11 +2387,18 @@ impl PeerHandler {
             // It shouldn't impact perf anyway, but dropping just in case.
             drop(ppl_guard);
 
-            let full_piece_download_time = match full_piece_download_time {
-                Some(t) => t,
-                None => return Ok(()),
-            };
+            Ok(full_piece_download_time)
+        }
 
+        /// Checks the piece `chunk_info` completed, and marks it had or lost.
+        fn check_piece(
+            state: &TorrentStateLive,
+            addr: PeerHandle,
+            counters: &AtomicPeerCounters,
+            chunk_info: &ChunkInfo,
+            full_piece_download_time: Duration,
+        ) -> anyhow::Result<()> {
+            let index = chunk_info.piece_index.get();
             match state
                 .file_ops()
                 .check_piece(chunk_info.piece_index)
@@ -2425,14 +2463,32 @@ impl PeerHandler {
             Ok(())
         }
 
-        self.state
-            .shared
-            .spawner
-            .block_in_place_with_semaphore(|| {
-                write_to_disk(&self.state, self.addr, &self.counters, &piece, &chunk_info)
-            })
-            .await
+        // A block goes to the storage from here: a write of one block is short, and
+        // leaving the runtime for it (a thread hand-off per 16 KiB) cost more than the
+        // write. The piece's hash check reads the whole piece back, so it runs blocking.
+        let completed = write_chunk(&self.state, self.addr, &piece, &chunk_info)
             .with_context(|| format!("error processing received chunk {chunk_info:?}"))?;
+        if let Some(full_piece_download_time) = completed {
+            let unchecked = UncheckedPiece {
+                state: &self.state,
+                piece: Some(chunk_info.piece_index),
+            };
+            self.state
+                .shared
+                .spawner
+                .block_in_place_with_semaphore(|| {
+                    unchecked.checking();
+                    check_piece(
+                        &self.state,
+                        self.addr,
+                        &self.counters,
+                        &chunk_info,
+                        full_piece_download_time,
+                    )
+                })
+                .await
+                .with_context(|| format!("error checking piece {}", chunk_info.piece_index))?;
+        }
 
         Ok(())
     }

@@ -356,7 +356,9 @@ impl LivePeerState {
                 })));
         }
         let asked = self.inflight_requests.len();
-        self.late_cancelled_request_tolerance += asked as u32;
+        self.late_cancelled_request_tolerance = self
+            .late_cancelled_request_tolerance
+            .saturating_add(u32::try_from(asked).unwrap_or(u32::MAX));
         asked
     }
 

@@ -962,7 +962,11 @@ struct TwoSeeders {
     a: Seeder,
     b: Seeder,
     source: Vec<u8>,
-    copy: tempfile::TempDir,
+    _copy: tempfile::TempDir,
+    _dir: tempfile::TempDir,
+    session: Arc<Session>,
+    /// The torrent in an isolated session, with no peer yet.
+    handle: Arc<ManagedTorrent>,
 }
 
 async fn two_seeders(piece: usize, pieces: usize) -> anyhow::Result<TwoSeeders> {
@@ -980,7 +984,18 @@ async fn two_seeders(piece: usize, pieces: usize) -> anyhow::Result<TwoSeeders> 
         opts,
     )
     .await?;
-    Ok(TwoSeeders { a, b, source, copy })
+    let dir = tempfile::tempdir()?;
+    let session = isolated_session(dir.path(), 8).await?;
+    let handle = add_without_peers(&session, &a, false).await?;
+    Ok(TwoSeeders {
+        a,
+        b,
+        source,
+        _copy: copy,
+        _dir: dir,
+        session,
+        handle,
+    })
 }
 
 /// Patch "the piece a stream waits for is downloaded from several peers": a reader waits
@@ -996,11 +1011,10 @@ async fn the_piece_a_stream_waits_for_comes_from_several_peers() -> anyhow::Resu
         a,
         b,
         source,
-        copy: _copy,
+        session,
+        handle,
+        ..
     } = two_seeders(PIECE, 3).await?;
-    let dir = tempfile::tempdir()?;
-    let session = isolated_session(dir.path(), 8).await?;
-    let handle = add_without_peers(&session, &a, false).await?;
     let mut stream = handle.clone().stream(0).await?;
     stream.seek(SeekFrom::Start(PIECE as u64)).await?;
     let reader = tokio::spawn(async move {
@@ -1054,11 +1068,10 @@ async fn a_peer_in_the_middle_of_a_piece_helps_with_the_one_a_stream_waits_for()
         a,
         b,
         source,
-        copy: _copy,
+        session,
+        handle,
+        ..
     } = two_seeders(PIECE, 4).await?;
-    let dir = tempfile::tempdir()?;
-    let session = isolated_session(dir.path(), 8).await?;
-    let handle = add_without_peers(&session, &a, false).await?;
     let (proxy_a, from_a) = piece_counting_proxy(a.addr(), 0).await?;
     let (proxy_b, from_b) = piece_counting_proxy(b.addr(), 0).await?;
     handle.add_peer(proxy_a)?;
@@ -1301,6 +1314,10 @@ impl librqbit::storage::TorrentStorage for GatedStorage {
     }
 }
 
+/// The length of the stream read `GatedDownload::hold_a_stream_read` holds: no hash
+/// check reads that much at once.
+const HELD_READ: usize = 1000;
+
 /// A download from one seeder of 8 MiB at 2 MiB/s into a `GatedStorage`, in a session
 /// with one blocking permit, not started yet (no peer).
 struct GatedDownload {
@@ -1365,6 +1382,32 @@ impl GatedDownload {
         .context("the read to hold never reached the storage")
     }
 
+    /// Downloads from `peer`; once piece 0 is had, a stream's read of `HELD_READ` bytes
+    /// (from byte 1) is held in the storage, holding the session's only blocking permit.
+    /// Returns the read, which yields its bytes once released, and the block writes when
+    /// it was held.
+    async fn hold_a_stream_read(
+        &self,
+        peer: SocketAddr,
+    ) -> anyhow::Result<(tokio::task::JoinHandle<anyhow::Result<Vec<u8>>>, usize)> {
+        self.handle.add_peer(peer)?;
+        let mut stream = self.handle.clone().stream(0).await?;
+        // Piece 0 is had once this returns; the download goes on at the seeder's rate.
+        let mut first = [0u8; 1];
+        timeout(Duration::from_secs(20), stream.read_exact(&mut first))
+            .await
+            .context("the first piece did not arrive")??;
+        self.gate
+            .hold_len
+            .store(HELD_READ, std::sync::atomic::Ordering::SeqCst);
+        let read = tokio::spawn(async move {
+            let mut buf = vec![0u8; HELD_READ];
+            stream.read_exact(&mut buf).await?;
+            anyhow::Ok(buf)
+        });
+        Ok((read, self.held_at().await?))
+    }
+
     async fn completes_with_the_source(&self) -> anyhow::Result<()> {
         timeout(Duration::from_secs(30), self.handle.wait_until_completed())
             .await
@@ -1380,25 +1423,8 @@ impl GatedDownload {
 /// let go, it returns the right bytes and the download completes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blocks_are_written_while_a_read_holds_the_blocking_permit() -> anyhow::Result<()> {
-    const HELD_READ: usize = 1000;
     let download = gated_download().await?;
-    download.handle.add_peer(download.seeder.addr())?;
-    let mut stream = download.handle.clone().stream(0).await?;
-    // Piece 0 is had once this returns; the download goes on at the seeder's rate.
-    let mut first = [0u8; 1];
-    timeout(Duration::from_secs(20), stream.read_exact(&mut first))
-        .await
-        .context("the first piece did not arrive")??;
-    download
-        .gate
-        .hold_len
-        .store(HELD_READ, std::sync::atomic::Ordering::SeqCst);
-    let read = tokio::spawn(async move {
-        let mut buf = vec![0u8; HELD_READ];
-        stream.read_exact(&mut buf).await?;
-        anyhow::Ok(buf)
-    });
-    let held_at = download.held_at().await?;
+    let (read, held_at) = download.hold_a_stream_read(download.seeder.addr()).await?;
     // Blocks keep arriving: at least the ones already asked for. Then the rest of the
     // piece in progress has a second to arrive too, for the figure printed.
     let any_written = timeout(Duration::from_secs(10), async {
@@ -1459,25 +1485,9 @@ async fn cuttable_proxy(
 /// peer's connection ends meanwhile, so another peer downloads it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_piece_waiting_for_its_check_is_not_lost_with_its_peer() -> anyhow::Result<()> {
-    const HELD_READ: usize = 1000;
     let download = gated_download().await?;
     let (proxy, cut) = cuttable_proxy(download.seeder.addr()).await?;
-    download.handle.add_peer(proxy)?;
-    let mut stream = download.handle.clone().stream(0).await?;
-    let mut first = [0u8; 1];
-    timeout(Duration::from_secs(20), stream.read_exact(&mut first))
-        .await
-        .context("the first piece did not arrive")??;
-    download
-        .gate
-        .hold_len
-        .store(HELD_READ, std::sync::atomic::Ordering::SeqCst);
-    let read = tokio::spawn(async move {
-        let mut buf = vec![0u8; HELD_READ];
-        stream.read_exact(&mut buf).await?;
-        anyhow::Ok(buf)
-    });
-    let held_at = download.held_at().await?;
+    let (read, held_at) = download.hold_a_stream_read(proxy).await?;
     // The piece in progress is written, then its check waits for the permit the read holds.
     timeout(Duration::from_secs(10), async {
         loop {

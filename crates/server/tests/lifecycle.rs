@@ -295,25 +295,12 @@ async fn a_client_that_leaves_mid_preparation_leaves_nothing_half_added() {
 
 async fn a_client_that_leaves_mid_preparation_leaves_nothing_half_added_scenario() {
     let server = TestServer::start_with(|c| c.metadata_timeout = Duration::from_millis(1500)).await;
-    let impatient = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_millis(300))
-        .build()
-        .unwrap();
     // A preparation that fails after its client left: nothing stays "fetching metadata".
     let silent = SilentPeer::start().await.unwrap();
     let hash = "cd".repeat(20);
     let magnet = format!("magnet:?xt=urn:btih:{hash}&x.pe={}", silent.addr);
-    let gone = impatient
-        .post(server.url("/api/stream"))
-        .json(&json!({ "magnet": magnet }))
-        .send()
-        .await;
-    assert!(gone.is_err(), "the client should have given up first");
+    post_and_leave(&server, &magnet, &hash).await;
     let status_path = format!("/api/stream/{hash}/status");
-    let (status, body) = server.get_json(&status_path).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["state"], "fetching_metadata", "{body}");
     eventually(Duration::from_secs(10), || async {
         let (status, body) = server.get_json(&status_path).await;
         (status == StatusCode::NOT_FOUND).then_some(body)
@@ -321,15 +308,15 @@ async fn a_client_that_leaves_mid_preparation_leaves_nothing_half_added_scenario
     .await;
 
     // A preparation that succeeds after its client left: the stream is there, whole.
+    // The seeder is reached through a gate, so the client surely leaves before the
+    // metadata can arrive.
     let seeder = Seeder::random(&[("Left.mp4", 3 << 20)], Default::default())
         .await
         .unwrap();
-    let _ = impatient
-        .post(server.url("/api/stream"))
-        .timeout(Duration::from_millis(5))
-        .json(&json!({ "magnet": seeder.magnet() }))
-        .send()
-        .await;
+    let (gate, open) = gated_proxy(seeder.addr()).await;
+    let magnet = format!("magnet:?xt=urn:btih:{}&x.pe={gate}", seeder.info_hash());
+    post_and_leave(&server, &magnet, seeder.info_hash()).await;
+    open.send_replace(true);
     let listed = eventually(Duration::from_secs(20), || async {
         let (_, list) = server.get_json("/api/streams").await;
         let streams = list["streams"].as_array().cloned().unwrap_or_default();
@@ -353,4 +340,52 @@ async fn a_client_that_leaves_mid_preparation_leaves_nothing_half_added_scenario
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     server.stop().await;
+}
+
+/// POSTs `magnet` on a connection of its own, waits until the server reports the
+/// preparation fetching metadata, then closes the connection without reading the answer.
+/// (A client-side timeout instead could fire before the request is even sent.)
+async fn post_and_leave(server: &TestServer, magnet: &str, hash: &str) {
+    use tokio::io::AsyncWriteExt;
+    let body = json!({ "magnet": magnet }).to_string();
+    let host = server.base.trim_start_matches("http://");
+    let mut tcp = tokio::net::TcpStream::connect(host).await.unwrap();
+    let request = format!(
+        "POST /api/stream HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let state = eventually(Duration::from_secs(10), || async {
+        let (status, body) = server.get_json(&format!("/api/stream/{hash}/status")).await;
+        (status == StatusCode::OK).then_some(body)
+    })
+    .await;
+    assert_eq!(state["state"], "fetching_metadata", "{state}");
+    drop(tcp);
+}
+
+/// A TCP proxy to `target` that holds every connection until `true` is sent on the
+/// returned channel.
+async fn gated_proxy(
+    target: std::net::SocketAddr,
+) -> (std::net::SocketAddr, tokio::sync::watch::Sender<bool>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (open, _) = tokio::sync::watch::channel(false);
+    let gate = open.clone();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let mut opened = gate.subscribe();
+            tokio::spawn(async move {
+                if opened.wait_for(|open| *open).await.is_err() {
+                    return;
+                }
+                if let Ok(mut upstream) = tokio::net::TcpStream::connect(target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                }
+            });
+        }
+    });
+    (addr, open)
 }

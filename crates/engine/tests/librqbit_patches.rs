@@ -821,31 +821,33 @@ where
 }
 
 /// A proxy that counts the requests the client has outstanding: REQUESTs it sent, less
-/// the CANCELs it sent and the PIECEs the seeder answered. After `warm_up` from the
-/// first PIECE, the counter it returns keeps the most seen at once.
+/// the CANCELs it sent and the PIECEs the seeder answered. The counter it returns keeps
+/// the most outstanding just after a REQUEST sent within `counted`, timed from the first
+/// REQUEST: the most the client asked for at once then.
 async fn request_counting_proxy(
     seeder: SocketAddr,
-    warm_up: Duration,
+    counted: std::ops::Range<Duration>,
     delay: Duration,
 ) -> anyhow::Result<(SocketAddr, Arc<std::sync::atomic::AtomicI64>)> {
     use std::sync::atomic::{AtomicI64, Ordering};
     let outstanding = Arc::new(AtomicI64::new(0));
     let max = Arc::new(AtomicI64::new(0));
-    let first_piece = Arc::new(std::sync::OnceLock::<std::time::Instant>::new());
+    let first_request = Arc::new(std::sync::OnceLock::<std::time::Instant>::new());
     let note = {
         let max = max.clone();
         move |_to_seeder: bool, body: &[u8]| {
-            let now = match body.first() {
-                Some(&REQUEST) => outstanding.fetch_add(1, Ordering::Relaxed) + 1,
-                Some(&CANCEL) => outstanding.fetch_sub(1, Ordering::Relaxed) - 1,
-                Some(&PIECE) => {
-                    first_piece.get_or_init(std::time::Instant::now);
-                    outstanding.fetch_sub(1, Ordering::Relaxed) - 1
+            match body.first() {
+                Some(&REQUEST) => {
+                    let first = first_request.get_or_init(std::time::Instant::now);
+                    let now = outstanding.fetch_add(1, Ordering::Relaxed) + 1;
+                    if counted.contains(&first.elapsed()) {
+                        max.fetch_max(now, Ordering::Relaxed);
+                    }
                 }
-                _ => return true,
-            };
-            if first_piece.get().is_some_and(|t| t.elapsed() >= warm_up) {
-                max.fetch_max(now, Ordering::Relaxed);
+                Some(&CANCEL | &PIECE) => {
+                    outstanding.fetch_sub(1, Ordering::Relaxed);
+                }
+                _ => {}
             }
             true
         }
@@ -878,8 +880,12 @@ async fn a_waiting_stream_keeps_a_peers_queue_short() -> anyhow::Result<()> {
     });
     // The rate is measured from the first blocks (the seeder's cap lets a burst through
     // first, which the estimate forgets in about a second); what follows must fit it.
-    let (proxy, max_outstanding) =
-        request_counting_proxy(seeder.addr(), Duration::from_secs(1), Duration::ZERO).await?;
+    let (proxy, max_outstanding) = request_counting_proxy(
+        seeder.addr(),
+        Duration::from_secs(1)..Duration::MAX,
+        Duration::ZERO,
+    )
+    .await?;
     handle.add_peer(proxy)?;
     let got = timeout(Duration::from_secs(60), reader)
         .await
@@ -896,9 +902,12 @@ async fn a_waiting_stream_keeps_a_peers_queue_short() -> anyhow::Result<()> {
 }
 
 /// The most requests a download with no stream keeps outstanding at its one peer, a
-/// seeder capped at 2 MiB/s a round trip of `delay` away (after the first 1.5 s, while
-/// the rate is measured).
-async fn most_outstanding_downloading(delay: Duration) -> anyhow::Result<i64> {
+/// seeder capped at 2 MiB/s a round trip of `delay` away, within `counted` from the
+/// first request.
+async fn most_outstanding_downloading(
+    delay: Duration,
+    counted: std::ops::Range<Duration>,
+) -> anyhow::Result<i64> {
     let OneSeeder {
         seeder,
         source: _,
@@ -906,8 +915,7 @@ async fn most_outstanding_downloading(delay: Duration) -> anyhow::Result<i64> {
         session,
         handle,
     } = one_seeder(8 << 20, 256 << 10, Some(2 << 20), 8).await?;
-    let (proxy, max_outstanding) =
-        request_counting_proxy(seeder.addr(), Duration::from_millis(1500), delay).await?;
+    let (proxy, max_outstanding) = request_counting_proxy(seeder.addr(), counted, delay).await?;
     handle.add_peer(proxy)?;
     timeout(Duration::from_secs(60), handle.wait_until_completed())
         .await
@@ -917,16 +925,19 @@ async fn most_outstanding_downloading(delay: Duration) -> anyhow::Result<i64> {
 }
 
 /// Patch "a peer's queue of requests follows its rate and round trip": with no stream
-/// at all, a peer is asked for what it sends in twice its round trip and 10 ms, at least
-/// 4 blocks. A seeder at 2 MiB/s on loopback is kept to a few blocks, where 9.1.0 asks
+/// at all, a peer is asked for what it sends in twice its round trip and 10 ms (since
+/// patch 17: the larger of the two), at least 4 blocks (since patch 17: 2). A seeder at
+/// 2 MiB/s on loopback is kept to a few blocks, where 9.1.0 asks
 /// for 128 (a second of its upload, which a seek made then would wait behind); the same
 /// seeder 100 ms away is asked for more than it sends in 100 ms (12.5 blocks), so the
 /// short queue does not starve a distant peer (about 27 once the rate settles; the
 /// seeder's rate cap lets bursts through, which the estimate follows for a while).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peers_queue_follows_its_rate_and_round_trip() -> anyhow::Result<()> {
-    let near = most_outstanding_downloading(Duration::ZERO).await?;
-    let far = most_outstanding_downloading(Duration::from_millis(100)).await?;
+    // After the first 1.5 s, once the rate is measured.
+    let settled = Duration::from_millis(1500)..Duration::MAX;
+    let near = most_outstanding_downloading(Duration::ZERO, settled.clone()).await?;
+    let far = most_outstanding_downloading(Duration::from_millis(100), settled).await?;
     println!("a 2 MiB/s peer is asked for at most {near} blocks on loopback, {far} 100 ms away");
     assert!(
         near <= 16,
@@ -936,6 +947,23 @@ async fn a_peers_queue_follows_its_rate_and_round_trip() -> anyhow::Result<()> {
         (13..=96).contains(&far),
         "{far} requests outstanding at a peer 100 ms away"
     );
+    Ok(())
+}
+
+/// Patch "a peer's queue is sized from its first block until its rate is known": until
+/// a peer's first rate sample (200 ms of its blocks), its first block, which came in one
+/// round trip, stands for its rate: a peer 100 ms away is asked for 2 blocks at once after
+/// that block has come (in the 50-190 ms after the first request), where the tree before
+/// this patch asks for 4 until the sample. The window then grows from the measured rate, as
+/// `a_peers_queue_follows_its_rate_and_round_trip` checks for the same peer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_is_asked_for_what_its_first_block_shows_until_its_rate_is_known()
+-> anyhow::Result<()> {
+    let after_its_first_block = Duration::from_millis(50)..Duration::from_millis(190);
+    let most =
+        most_outstanding_downloading(Duration::from_millis(100), after_its_first_block).await?;
+    println!("after its first block, before its rate, a peer is asked for {most} blocks");
+    assert_eq!(most, 2, "requests outstanding at a peer 100 ms away");
     Ok(())
 }
 
@@ -1130,7 +1158,7 @@ async fn a_torrent_with_no_waiting_stream_gives_way_to_one_with() -> anyhow::Res
     )
     .await?;
     let (proxy_b, outstanding_b) =
-        request_counting_proxy(b.addr(), Duration::ZERO, Duration::ZERO).await?;
+        request_counting_proxy(b.addr(), Duration::ZERO..Duration::MAX, Duration::ZERO).await?;
     torrent_b.add_peer(proxy_b)?;
     // B's rate is measured and its queue sized from it.
     tokio::time::sleep(Duration::from_millis(1500)).await;

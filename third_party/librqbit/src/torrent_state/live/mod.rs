@@ -1060,17 +1060,19 @@ const DEFAULT_PEER_REQUEST_WINDOW: usize = 128;
 /// the default read timeout, so the peer can answer before it is disconnected.
 const UNANSWERED_REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
 
-/// A peer is asked for what it sends in twice its round trip plus this long, at its
-/// measured rate: enough to keep it busy, little for a request that becomes urgent (a
-/// stream's seek, a piece a stream waits for) to wait behind, since what a peer was asked
-/// for and has started sending cannot be called back.
+/// A peer is asked for the larger of what it sends in twice its round trip and in this
+/// long, at its measured rate: enough to keep it busy, little for a request that becomes
+/// urgent (a stream's seek, a piece a stream waits for) to wait behind, since what a peer
+/// was asked for and has started sending cannot be called back.
 const QUEUE_TIME: Duration = Duration::from_millis(10);
 
-/// All a peer is asked for at once until its rate is known, in blocks (64 KiB).
+/// All a peer is asked for at once until its first block times its round trip, in blocks
+/// (64 KiB).
 const INITIAL_WINDOW: usize = 4;
 
-/// The least a peer is asked for at once once its rate is known, in blocks.
-const MIN_WINDOW: usize = 4;
+/// The least a peer is asked for at once once its round trip is known, in blocks: one it
+/// sends while the next is asked for.
+const MIN_WINDOW: usize = 2;
 
 /// What a peer is asked for at once while streams of other torrents in the session wait
 /// and none of this torrent's does, in blocks.
@@ -1150,16 +1152,23 @@ impl PeerRate {
         }
     }
 
-    /// How many blocks to keep outstanding: what the peer sends in twice its round trip
-    /// plus `QUEUE_TIME`.
+    /// How many blocks to keep outstanding: the larger of what the peer sends in twice its
+    /// round trip and in `QUEUE_TIME`. Until its rate is measured, the peer is taken to
+    /// send a block per round trip (its first block came in one): two blocks, more if a
+    /// round trip is shorter than `QUEUE_TIME`.
     fn window(&self) -> usize {
-        let Some(bps) = self.bytes_per_sec else {
-            return INITIAL_WINDOW;
-        };
-        let time = QUEUE_TIME + 2 * self.round_trip.unwrap_or_default();
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let blocks = (bps * time.as_secs_f64() / f64::from(CHUNK_SIZE)).ceil() as usize;
-        blocks.max(MIN_WINDOW)
+        let blocks = |bytes_per_sec: f64, time: Duration| {
+            (bytes_per_sec * time.as_secs_f64() / f64::from(CHUNK_SIZE)).ceil() as usize
+        };
+        let round_trip = self.round_trip.unwrap_or_default();
+        let window = match self.bytes_per_sec {
+            Some(bps) => blocks(bps, 2 * round_trip).max(blocks(bps, QUEUE_TIME)),
+            None if round_trip.is_zero() => return INITIAL_WINDOW,
+            None => usize::try_from(QUEUE_TIME.as_nanos().div_ceil(round_trip.as_nanos()))
+                .unwrap_or(usize::MAX),
+        };
+        window.max(MIN_WINDOW)
     }
 }
 

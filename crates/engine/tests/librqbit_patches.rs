@@ -1436,6 +1436,22 @@ impl GatedDownload {
         Ok((read, self.held_at().await?))
     }
 
+    /// Lets the read `hold_a_stream_read` held go; it returns the source's bytes.
+    async fn release_the_held_read(
+        &self,
+        read: tokio::task::JoinHandle<anyhow::Result<Vec<u8>>>,
+    ) -> anyhow::Result<()> {
+        self.gate.release();
+        let buf = timeout(Duration::from_secs(10), read)
+            .await
+            .context("the held read did not return once let go")???;
+        assert!(
+            buf == self.source[1..1 + HELD_READ],
+            "the held read's bytes"
+        );
+        Ok(())
+    }
+
     async fn completes_with_the_source(&self) -> anyhow::Result<()> {
         timeout(Duration::from_secs(30), self.handle.wait_until_completed())
             .await
@@ -1473,14 +1489,7 @@ async fn blocks_are_written_while_a_read_holds_the_blocking_permit() -> anyhow::
         "no block was written in 10 s while a read held the blocking permit ({held_at} before \
          and after)"
     );
-    download.gate.release();
-    let buf = timeout(Duration::from_secs(10), read)
-        .await
-        .context("the held read did not return once let go")???;
-    assert!(
-        buf == download.source[1..1 + HELD_READ],
-        "the held read's bytes"
-    );
+    download.release_the_held_read(read).await?;
     download.completes_with_the_source().await?;
     download.session.stop().await;
     Ok(())
@@ -1545,14 +1554,7 @@ async fn a_piece_waiting_for_its_check_is_not_lost_with_its_peer() -> anyhow::Re
     })
     .await
     .context("the peer whose connection ended stayed live")?;
-    download.gate.release();
-    let buf = timeout(Duration::from_secs(10), read)
-        .await
-        .context("the held read did not return once let go")???;
-    assert!(
-        buf == download.source[1..1 + HELD_READ],
-        "the held read's bytes"
-    );
+    download.release_the_held_read(read).await?;
     download.handle.add_peer(download.seeder.addr())?;
     download.completes_with_the_source().await?;
     download.session.stop().await;

@@ -1585,3 +1585,95 @@ async fn a_piece_being_checked_when_the_torrent_pauses_is_not_lost() -> anyhow::
     download.session.stop().await;
     Ok(())
 }
+
+/// Bytes of file `index` the torrent has once it has at least `at_least` and that figure
+/// has stopped growing for a second (at most 30 s).
+async fn settled_progress(
+    handle: &ManagedTorrent,
+    index: usize,
+    at_least: u64,
+) -> anyhow::Result<u64> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mut last = (
+        handle.stats().file_progress[index],
+        tokio::time::Instant::now(),
+    );
+    while tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let now = handle.stats().file_progress[index];
+        if now != last.0 {
+            last = (now, tokio::time::Instant::now());
+        } else if now >= at_least && last.1.elapsed() >= Duration::from_secs(1) {
+            return Ok(now);
+        }
+    }
+    anyhow::bail!(
+        "file {index}: {} bytes after 30 s, still moving or short of {at_least}",
+        last.0
+    )
+}
+
+/// Patch "a file's read-ahead can be set": a file left out of the download gets only
+/// the pieces its stream reads ahead, and that is as many bytes as the torrent was told,
+/// first before the stream opens and then while it is open. On librqbit 9.1.0 the
+/// read-ahead is a fixed 32 MiB: the whole 4 MiB file would come.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_files_read_ahead_is_what_the_torrent_is_told() -> anyhow::Result<()> {
+    const PIECE: u64 = 64 << 10;
+    let seeder = Seeder::random(
+        &[
+            ("video.bin", 64 * PIECE as usize),
+            ("extra.bin", PIECE as usize),
+        ],
+        SeederOptions {
+            piece_length: Some(PIECE as u32),
+            upload_bps: None,
+        },
+    )
+    .await?;
+    let dir = tempfile::tempdir()?;
+    let session = isolated_session(dir.path(), 8).await?;
+    let handle = add_without_peers(&session, &seeder, true).await?;
+    let index_of = |name: &str| {
+        handle.with_metadata(|m| {
+            m.file_infos
+                .iter()
+                .position(|f| f.relative_filename.ends_with(name))
+        })
+    };
+    let video = index_of("video.bin")?.context("no video.bin")?;
+    let extra = index_of("extra.bin")?.context("no extra.bin")?;
+    session
+        .update_only_files(&handle, &[extra].into_iter().collect())
+        .await?;
+    assert!(
+        handle.set_file_read_ahead(2, PIECE).is_err(),
+        "the torrent has two files"
+    );
+    session.unpause(&handle).await?;
+    handle.set_file_read_ahead(video, 4 * PIECE)?;
+    // Opened before the seeder is known: a torrent whose selected files are complete
+    // keeps its peers while a stream of an unfinished file is open.
+    let stream = handle.clone().stream(video).await?;
+    handle.add_peer(seeder.addr())?;
+    timeout(Duration::from_secs(30), handle.wait_until_completed())
+        .await
+        .context("extra.bin did not download")??;
+    let got = settled_progress(&handle, video, 4 * PIECE).await?;
+    println!("read-ahead of 4 pieces: {} pieces", got / PIECE);
+    assert_eq!(got, 4 * PIECE, "set before the stream opened");
+
+    handle.set_file_read_ahead(video, 12 * PIECE)?;
+    let got = settled_progress(&handle, video, 12 * PIECE).await?;
+    println!("read-ahead of 12 pieces: {} pieces", got / PIECE);
+    assert_eq!(got, 12 * PIECE, "raised while the stream is open");
+
+    let on_disk = std::fs::read(dir.path().join("swarm-test").join("video.bin"))?;
+    assert!(
+        on_disk[..12 * PIECE as usize] == seeder.read("video.bin")?[..12 * PIECE as usize],
+        "the pieces read ahead hold the source's bytes"
+    );
+    drop(stream);
+    session.stop().await;
+    Ok(())
+}

@@ -39,9 +39,15 @@ impl StreamState {
         lengths.compute_current_piece(self.position, self.file_abs_offset)
     }
 
-    fn queue<'a>(&self, lengths: &'a Lengths) -> impl Iterator<Item = ValidPieceIndex> + use<'a> {
+    fn queue<'a>(
+        &self,
+        lengths: &'a Lengths,
+        read_ahead: u64,
+    ) -> impl Iterator<Item = ValidPieceIndex> + use<'a> {
         let start = self.file_abs_offset + self.position;
-        let end = (start + PER_STREAM_BUF_DEFAULT).min(self.file_abs_offset + self.file_len);
+        let end = start
+            .saturating_add(read_ahead)
+            .min(self.file_abs_offset + self.file_len);
         let dpl = lengths.default_piece_length();
         let start_id = (start / dpl as u64).try_into().unwrap();
         let end_id = end.div_ceil(dpl as u64).try_into().unwrap();
@@ -57,6 +63,9 @@ pub(crate) struct TorrentStreams {
     waiting: AtomicUsize,
     /// How many streams of the whole session wait, shared by its torrents.
     session_waiting: Arc<AtomicUsize>,
+    /// How far ahead of its streams' positions a file's pieces go first, where it is not
+    /// `PER_STREAM_BUF_DEFAULT`.
+    read_ahead: DashMap<usize, u64>,
 }
 
 impl TorrentStreams {
@@ -84,6 +93,12 @@ impl TorrentStreams {
     pub(crate) fn only_other_torrents_wait(&self) -> bool {
         self.waiting.load(Ordering::Relaxed) == 0
             && self.session_waiting.load(Ordering::Relaxed) > 0
+    }
+
+    fn read_ahead(&self, file_id: usize) -> u64 {
+        self.read_ahead
+            .get(&file_id)
+            .map_or(PER_STREAM_BUF_DEFAULT, |r| *r)
     }
 
     fn next_id(&self) -> usize {
@@ -122,7 +137,11 @@ impl TorrentStreams {
             }
         }
 
-        let mut all: Vec<_> = self.streams.iter().map(|s| s.queue(lengths)).collect();
+        let mut all: Vec<_> = self
+            .streams
+            .iter()
+            .map(|s| s.queue(lengths, self.read_ahead(s.file_id)))
+            .collect();
 
         // Shuffle to decrease determinism and make queueing fairer.
         use rand::seq::SliceRandom;
@@ -383,6 +402,30 @@ impl ManagedTorrent {
             crate::ManagedTorrentState::Live(l) => Ok(l.streams.clone()),
             s => anyhow::bail!("streams: invalid state {}", s.name()),
         })
+    }
+
+    /// Sets how many bytes ahead of each stream's position a file's pieces are downloaded
+    /// before the others (32 MiB unless set): for the streams open now and those opened
+    /// later, until the torrent is initialized again. A player needs more of a file with
+    /// a high bit rate to ride out a slow patch of the swarm.
+    pub fn set_file_read_ahead(&self, file_id: usize, bytes: u64) -> anyhow::Result<()> {
+        let files = self
+            .metadata
+            .load()
+            .as_ref()
+            .context("torrent metadata is not resolved")?
+            .file_infos
+            .len();
+        anyhow::ensure!(
+            file_id < files,
+            "no file {file_id}: the torrent has {files}"
+        );
+        self.streams()?.read_ahead.insert(file_id, bytes);
+        if let Some(live) = self.live() {
+            // Peers with nothing left to ask for may have something now.
+            live.notify_new_pieces();
+        }
+        Ok(())
     }
 
     fn maybe_reconnect_needed_peers_for_file(&self, file_id: usize) -> bool {

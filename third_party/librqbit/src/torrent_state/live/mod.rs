@@ -957,6 +957,11 @@ impl TorrentStateLive {
         }
     }
 
+    /// Wakes the peers waiting for a piece to ask for: the pieces to download changed.
+    pub(crate) fn notify_new_pieces(&self) {
+        self.new_pieces_notify.notify_waiters();
+    }
+
     pub(crate) fn reconnect_all_not_needed_peers(&self) {
         self.peers
             .states

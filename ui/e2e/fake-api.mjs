@@ -424,6 +424,7 @@ export function createFakeApi({ prepareDelayMs = 1200 } = {}) {
       const body = {
         infoHash: hash, state: 'fetching_metadata', fileIndex: null, size: 0, progress: 0, downloadedBytes: 0,
         downloadSpeed: 0, uploadSpeed: 0, peers: { connected: 0, known: 0, tcp: { connected: 0, downloadedBytes: 0, uploadedBytes: 0 }, utp: { connected: 0, downloadedBytes: 0, uploadedBytes: 0 }, webrtc: { connected: 0, downloadedBytes: 0, uploadedBytes: 0 } }, availableRanges: [],
+        readAheadBytes: 0,
       };
       return sendJson(res, 200, body);
     }
@@ -434,6 +435,7 @@ export function createFakeApi({ prepareDelayMs = 1200 } = {}) {
       infoHash: hash, state: 'ready', fileIndex: file.index, size: file.size, progress: 0.5, downloadedBytes: file.size / 2,
       downloadSpeed: 2_400_000, uploadSpeed: 1000, peers: { connected: 3, known: 10, tcp: { connected: 1, downloadedBytes: 4_194_304, uploadedBytes: 0 }, utp: { connected: 1, downloadedBytes: 2_097_152, uploadedBytes: 0 }, webrtc: { connected: 1, downloadedBytes: 1_048_576, uploadedBytes: 65_536 } },
       availableRanges: [{ start: 0, end: file.size / 4 }, { start: file.size / 2, end: (file.size * 3) / 4 }],
+      readAheadBytes: 32 * 1024 * 1024,
     };
     sendJson(res, 200, body);
   }

@@ -317,6 +317,7 @@ describe('the fake API answers as the server does', () => {
     const pending = {
       infoHash: HASH_SHOW, state: 'fetching_metadata', fileIndex: null, size: 0, progress: 0, downloadedBytes: 0,
       downloadSpeed: 0, uploadSpeed: 0, peers: { connected: 0, known: 0, tcp: { connected: 0, downloadedBytes: 0, uploadedBytes: 0 }, utp: { connected: 0, downloadedBytes: 0, uploadedBytes: 0 }, webrtc: { connected: 0, downloadedBytes: 0, uploadedBytes: 0 } }, availableRanges: [],
+      readAheadBytes: 0,
     };
     assert.deepEqual(body, pending);
     const ready = await prepared;

@@ -31,6 +31,7 @@ function status(state: StreamStatus['state']): StreamStatus {
   return {
     infoHash: HASH, state, fileIndex: state === 'fetching_metadata' ? null : 0, size: 100, progress: 0, downloadedBytes: 0, downloadSpeed: 0, uploadSpeed: 0,
     peers: { connected: 0, known: 0, tcp: { connected: 0, downloadedBytes: 0, uploadedBytes: 0 }, utp: { connected: 0, downloadedBytes: 0, uploadedBytes: 0 }, webrtc: { connected: 0, downloadedBytes: 0, uploadedBytes: 0 } }, availableRanges: [],
+    readAheadBytes: 0,
   };
 }
 

@@ -249,6 +249,7 @@ impl Engine {
                 have_piece.as_ref().map(|f| f as &dyn Fn(u64) -> bool),
             );
             (status.peers.tcp, status.peers.utp) = stream.peers_by_transport();
+            status.read_ahead_bytes = stream.read_ahead(file.index);
             if let Some(web) = &stream.webrtc {
                 status.peers.webrtc = web.counters.snapshot();
                 if stream.handle.stats().finished {
@@ -265,6 +266,20 @@ impl Engine {
             Some(state) => Ok(StreamStatus::pending(info_hash, state)),
             None => Err(EngineError::NotFound(info_hash)),
         }
+    }
+
+    /// Tells the engine how long file `file_index` of a stream plays (a probe found out),
+    /// so that its read-ahead holds a minute of it at its bit rate (between 32 and
+    /// 512 MiB); a duration that says nothing (0, not a number) changes nothing. The
+    /// read-ahead the file has, in bytes.
+    pub fn set_duration(
+        &self,
+        info_hash: InfoHash,
+        file_index: usize,
+        duration_seconds: f64,
+    ) -> Result<u64, EngineError> {
+        self.get_touched(info_hash)?
+            .set_duration(file_index, duration_seconds)
     }
 
     /// Hands a stream a peer address to connect to; `true` when it is new to it.

@@ -86,7 +86,7 @@ mod tests {
             "type StreamStatus = { infoHash: string, state: StreamState, message?: string, \
              fileIndex: number | null, size: number, progress: number, downloadedBytes: number, \
              downloadSpeed: number, uploadSpeed: number, peers: Peers, \
-             availableRanges: Array<ByteRange>, };"
+             availableRanges: Array<ByteRange>, readAheadBytes: number, };"
         );
         assert_eq!(
             shape::<StreamState>(),

@@ -74,6 +74,10 @@ pub struct StreamStatus {
     pub upload_speed: u64,
     pub peers: Peers,
     pub available_ranges: Vec<ByteRange>,
+    /// How far ahead of each reader the file is downloaded before the rest, in bytes:
+    /// 32 MiB, or a minute of playback once a probe has told the file's duration
+    /// (at most 512 MiB); 0 while metadata is fetched.
+    pub read_ahead_bytes: u64,
 }
 
 impl StreamStatus {
@@ -90,6 +94,7 @@ impl StreamStatus {
             upload_speed: 0,
             peers: Peers::default(),
             available_ranges: Vec::new(),
+            read_ahead_bytes: 0,
         }
     }
 }
@@ -149,6 +154,8 @@ pub(crate) fn of_stream(
         available_ranges: have_piece
             .map(|have| ranges_on_disk(layout, file.size, have))
             .unwrap_or_default(),
+        // The stream's, which the engine fills in.
+        read_ahead_bytes: 0,
     }
 }
 

@@ -295,17 +295,31 @@ pub fn parse_info_hash(text: &str) -> Result<InfoHash, ApiError> {
 /// the file through this server (see [`crate::media`]).
 impl Api {
     /// What one file of a stream holds: container, duration, video, audio and subtitle
-    /// tracks (embedded, and files beside it in the torrent). Cached per file.
+    /// tracks (embedded, and files beside it in the torrent). Cached per file. Its
+    /// duration sizes the file's read-ahead (`Engine::set_duration`).
     pub async fn probe_media(
         &self,
         info_hash: &str,
         file_index: usize,
     ) -> Result<MediaProbe, ApiError> {
         let info = self.stream_info(info_hash, Some(file_index))?;
-        if let Some(probe) = self.media.cached_probe(info.info_hash, info.file_index) {
-            return Ok(probe);
+        let probe = match self.media.cached_probe(info.info_hash, info.file_index) {
+            Some(probe) => probe,
+            None => self.probe_fresh(&info).await?,
+        };
+        // The cached probe may outlive the torrent it was made on (a stream parked in the
+        // cache and played again): each answer tells the stream of now.
+        if let Err(e) =
+            self.engine
+                .set_duration(info.info_hash, info.file_index, probe.duration_seconds)
+        {
+            tracing::warn!(info_hash = %info.info_hash, "sizing the read-ahead: {e}");
         }
-        let input = self.media_input(&info)?;
+        Ok(probe)
+    }
+
+    async fn probe_fresh(&self, info: &StreamInfo) -> Result<MediaProbe, ApiError> {
+        let input = self.media_input(info)?;
         let mut probe = {
             let _permit = self.media.permit().await?;
             cinemahalal_media::probe::probe(self.media.tools(), &input, self.media.idle()).await?

@@ -590,6 +590,61 @@ async fn hevc_and_mp4_scenario() {
     mp4_seeder.stop().await;
 }
 
+/// A 3 s clip of raw frames: about 2 MB a second, so a minute of it is more than the
+/// 32 MiB a file is read ahead by before its duration is known.
+fn raw_clip(dir: &Path) -> PathBuf {
+    let path = dir.join("Raw Clip.mkv");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=320x180:r=24:d=3",
+        "-c:v",
+        "rawvideo",
+        "-pix_fmt",
+        "yuv420p",
+        path.to_str().unwrap(),
+    ]);
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_probed_duration_sizes_the_read_ahead() {
+    bounded(read_ahead_scenario()).await;
+}
+
+async fn read_ahead_scenario() {
+    let media = tempfile::tempdir().unwrap();
+    let clip = raw_clip(media.path());
+    let size = std::fs::metadata(&clip).unwrap().len();
+    let seeder = Seeder::seed(&clip, SeederOptions::default()).await.unwrap();
+    let server = TestServer::start().await;
+    let ready = server.prepare(&seeder.magnet()).await;
+    let status_path = format!("/api/stream/{}/status", seeder.info_hash());
+
+    let (_, status) = server.get_json(&status_path).await;
+    assert_eq!(status["readAheadBytes"], 32 << 20, "unprobed: {status}");
+    let (code, _, body) = get(&server, ready["probeUrl"].as_str().unwrap()).await;
+    assert_eq!(code, StatusCode::OK);
+    let probe: Value = serde_json::from_slice(&body).unwrap();
+    let duration = probe["durationSeconds"].as_f64().unwrap();
+    assert!((duration - 3.0).abs() < 0.1, "{probe}");
+    let minute = (size as f64 / duration * 60.0).round() as u64;
+    assert!(
+        minute > 32 << 20 && minute < 512 << 20,
+        "a minute of the clip is {minute} bytes"
+    );
+    let (_, status) = server.get_json(&status_path).await;
+    assert_eq!(status["readAheadBytes"], minute, "probed: {status}");
+    // A probe answered from the cache keeps it so.
+    get(&server, ready["probeUrl"].as_str().unwrap()).await;
+    let (_, status) = server.get_json(&status_path).await;
+    assert_eq!(status["readAheadBytes"], minute, "probed twice: {status}");
+
+    server.stop().await;
+    seeder.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn without_ffmpeg_the_answer_says_so() {
     bounded(without_ffmpeg_scenario()).await;

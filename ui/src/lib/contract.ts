@@ -165,7 +165,13 @@ progress: number, downloadedBytes: number,
 /**
  * Bytes per second, averaged over the last seconds.
  */
-downloadSpeed: number, uploadSpeed: number, peers: Peers, availableRanges: Array<ByteRange>, };
+downloadSpeed: number, uploadSpeed: number, peers: Peers, availableRanges: Array<ByteRange>, 
+/**
+ * How far ahead of each reader the file is downloaded before the rest, in bytes:
+ * 32 MiB, or a minute of playback once a probe has told the file's duration
+ * (at most 512 MiB); 0 while metadata is fetched.
+ */
+readAheadBytes: number, };
 
 /**
  * One torrent in the cache.

@@ -1651,7 +1651,13 @@ async fn a_files_read_ahead_is_what_the_torrent_is_told() -> anyhow::Result<()> 
         "the torrent has two files"
     );
     session.unpause(&handle).await?;
+    assert_eq!(
+        handle.file_read_ahead(video)?,
+        32 << 20,
+        "librqbit's default"
+    );
     handle.set_file_read_ahead(video, 4 * PIECE)?;
+    assert_eq!(handle.file_read_ahead(video)?, 4 * PIECE);
     // Opened before the seeder is known: a torrent whose selected files are complete
     // keeps its peers while a stream of an unfinished file is open.
     let stream = handle.clone().stream(video).await?;

@@ -428,6 +428,12 @@ impl ManagedTorrent {
         Ok(())
     }
 
+    /// How many bytes ahead of each stream's position a file's pieces are downloaded
+    /// first: what [`Self::set_file_read_ahead`] set, or 32 MiB.
+    pub fn file_read_ahead(&self, file_id: usize) -> anyhow::Result<u64> {
+        Ok(self.streams()?.read_ahead(file_id))
+    }
+
     fn maybe_reconnect_needed_peers_for_file(&self, file_id: usize) -> bool {
         // If we have the full file, don't bother.
         if self.is_file_finished(file_id) {

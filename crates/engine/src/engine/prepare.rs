@@ -305,7 +305,6 @@ impl Engine {
             activity: Activity::new(),
             failure: Default::default(),
             webrtc: web,
-            read_ahead: Default::default(),
         });
         let info = stream.describe(info_hash, chosen);
         self.streams.lock().unwrap().insert(info_hash, stream);

@@ -1,7 +1,6 @@
 //! A prepared stream: the torrent's handle and files, what it answers ([`StreamInfo`]),
 //! its [`Activity`], which idle cleanup reads, and its [`Failure`], which readers watch.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -51,8 +50,6 @@ pub(crate) struct Stream {
     pub(crate) failure: Failure,
     /// Its WebRTC peers, when it has WebSocket trackers and WebRTC is on.
     pub(super) webrtc: Option<super::webrtc::WebPeers>,
-    /// Read-ahead per file index, where a duration has sized it (see [`read_ahead_for`]).
-    pub(super) read_ahead: Mutex<HashMap<usize, u64>>,
 }
 
 /// How far ahead of each reader librqbit downloads a file first unless told otherwise.
@@ -140,14 +137,10 @@ impl Stream {
         self.failure.message().map(str::to_owned)
     }
 
-    /// The file at `index`, or the default file.
-    /// How far ahead of each reader file `index` is downloaded first.
+    /// How far ahead of each reader file `index` is downloaded first (librqbit keeps it).
     pub(super) fn read_ahead(&self, index: usize) -> u64 {
-        self.read_ahead
-            .lock()
-            .unwrap()
-            .get(&index)
-            .copied()
+        self.handle
+            .file_read_ahead(index)
             .unwrap_or(DEFAULT_READ_AHEAD)
     }
 
@@ -161,15 +154,13 @@ impl Stream {
         let Some(bytes) = read_ahead_for(file.size, duration_seconds) else {
             return Ok(self.read_ahead(index));
         };
-        // Under the lock: two callers leave librqbit and the map with the same figure.
-        let mut read_ahead = self.read_ahead.lock().unwrap();
         self.handle
             .set_file_read_ahead(index, bytes)
             .context("setting the read-ahead")?;
-        read_ahead.insert(index, bytes);
         Ok(bytes)
     }
 
+    /// The file at `index`, or the default file.
     pub(super) fn file(&self, index: Option<usize>) -> Result<&TorrentFile, EngineError> {
         let index = index.unwrap_or(self.default_file);
         self.files

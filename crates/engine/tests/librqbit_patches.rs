@@ -1081,6 +1081,121 @@ async fn the_piece_a_stream_waits_for_comes_from_several_peers() -> anyhow::Resu
     Ok(())
 }
 
+/// A peer for `info_hash` that has all `pieces`, unchokes, keeps the offsets of the
+/// blocks of `piece` it is asked for in `asked`, answers none, and hangs up when `leave`
+/// fires.
+async fn peer_that_leaves(
+    info_hash: &str,
+    pieces: usize,
+    piece: u32,
+    asked: Arc<std::sync::Mutex<Vec<u32>>>,
+    leave: tokio::sync::oneshot::Receiver<()>,
+) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<anyhow::Result<()>>)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let info_hash = info_hash.to_owned();
+    let task = tokio::spawn(async move {
+        let mut peer = WirePeer::accept(listener, &info_hash).await?;
+        let mut bitfield = vec![0u8; pieces.div_ceil(8)];
+        for i in 0..pieces {
+            bitfield[i / 8] |= 0x80 >> (i % 8);
+        }
+        peer.send(BITFIELD, &bitfield).await?;
+        peer.send(UNCHOKE, &[]).await?;
+        let listen = async {
+            loop {
+                let (id, payload) = peer.recv().await?;
+                if id == REQUEST && payload[..4] == piece.to_be_bytes() {
+                    let offset = u32::from_be_bytes(payload[4..8].try_into()?);
+                    asked.lock().unwrap().push(offset);
+                }
+            }
+        };
+        tokio::select! {
+            r = listen => r,
+            _ = leave => Ok(()),
+        }
+        // Dropping the connection hangs up.
+    });
+    Ok((addr, task))
+}
+
+/// Patch 10's follow-up, "a helper that leaves leaves its blocks to the others": a
+/// reader waits at piece 1 (4 MiB, 256 blocks). A seeder capped at 1 MiB/s takes it; a
+/// peer that joins 300 ms later is asked for blocks from a quarter of the piece on and
+/// never sends them, so the first peer, going through the piece, skips them. Once it
+/// has gone past them the second peer hangs up. Its blocks are asked of the first peer
+/// and the read completes. Before the follow-up nobody asked for them again: the first
+/// peer had been past them, the piece was its own so no other acquisition handed it
+/// back, and the reader waited forever (what a browser peer leaving mid-piece did).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_blocks_of_a_helper_that_leaves_are_asked_of_the_others() -> anyhow::Result<()> {
+    const PIECE_LEN: usize = 4 << 20;
+    let OneSeeder {
+        seeder,
+        source,
+        session,
+        handle,
+        ..
+    } = one_seeder(3 * PIECE_LEN, PIECE_LEN as u32, Some(1 << 20), 8).await?;
+    let mut stream = handle.clone().stream(0).await?;
+    stream.seek(SeekFrom::Start(PIECE_LEN as u64)).await?;
+    let reader = tokio::spawn(async move {
+        let mut buf = vec![0; PIECE_LEN];
+        stream.read_exact(&mut buf).await?;
+        anyhow::Ok(buf)
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The furthest block of piece 1 the seeder has been asked for.
+    let furthest = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let note = furthest.clone();
+    let proxy = watching_proxy(seeder.addr(), move |to_seeder, body| {
+        if to_seeder && body.len() == 13 && body[0] == REQUEST && body[1..5] == 1u32.to_be_bytes() {
+            let offset = u32::from_be_bytes(body[5..9].try_into().unwrap());
+            note.fetch_max(offset, std::sync::atomic::Ordering::Relaxed);
+        }
+        true
+    })
+    .await?;
+    let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (leave, left) = tokio::sync::oneshot::channel();
+    let (helper, helper_task) =
+        peer_that_leaves(seeder.info_hash(), 3, 1, asked.clone(), left).await?;
+    handle.add_peer(proxy)?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    handle.add_peer(helper)?;
+    // The seeder goes past every block the helper was asked for.
+    let started = std::time::Instant::now();
+    let helpers_blocks = loop {
+        let mine = asked.lock().unwrap().clone();
+        let past = furthest.load(std::sync::atomic::Ordering::Relaxed);
+        if mine.iter().max().is_some_and(|m| past > *m) {
+            break mine;
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(20),
+            "the helper was asked for blocks {mine:?} of piece 1, the seeder for blocks up to offset {past}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let _ = leave.send(());
+    helper_task.await??;
+    let got = timeout(Duration::from_secs(30), reader)
+        .await
+        .context("the blocks the helper left were never asked of the seeder")???;
+    assert!(
+        got == source[PIECE_LEN..2 * PIECE_LEN],
+        "the bytes of piece 1"
+    );
+    println!(
+        "the helper left {} blocks of piece 1 unsent; read {:?} after it joined",
+        helpers_blocks.len(),
+        started.elapsed()
+    );
+    session.stop().await;
+    Ok(())
+}
+
 /// Patch "a peer in the middle of a piece takes the one a stream waits for first": a
 /// torrent with no stream downloads piece 0 from one seeder and piece 1 from another
 /// (4 MiB pieces, each seeder capped at 1 MiB/s), then a reader starts at piece 0. The

@@ -31,6 +31,10 @@ pub struct InflightPiece {
     pub started: Instant,
     /// Other peers asked for blocks of this piece because a stream waits for it.
     pub helpers: Vec<PeerHandle>,
+    /// Peers downloading the piece that are to go over its blocks once more: a helper
+    /// left, and the blocks it had been asked for are nobody's now. Each of them skipped
+    /// those blocks while the helper had them, and would not look at them again.
+    pub revisit: Vec<PeerHandle>,
 }
 
 impl InflightPiece {
@@ -48,6 +52,9 @@ pub const MAX_HELPERS: usize = 3;
 pub enum AcquireResult {
     /// A new piece was reserved from the queue.
     Reserved(ValidPieceIndex),
+    /// A piece the peer already downloads, to go over again for the blocks a helper that
+    /// left had been asked for (`InflightPiece::revisit`).
+    Revisit(ValidPieceIndex),
     /// The peer joins the download of a piece a stream waits for, which another peer
     /// owns: it asks for blocks of it that nobody has asked for yet.
     Joined(ValidPieceIndex),
@@ -148,7 +155,13 @@ impl PieceTracker {
         P: Fn(ValidPieceIndex) -> bool,
         S: Fn(ValidPieceIndex) -> bool,
     {
-        // 0. Download a piece a stream waits for, or help download it.
+        // 0. Blocks of a piece this peer downloads that a helper which left was asked
+        // for: nobody else will ask for them.
+        if let Some(piece) = self.take_revisit(req.peer) {
+            return AcquireResult::Revisit(piece);
+        }
+
+        // 1. Download a piece a stream waits for, or help download it.
         if let Some(result) =
             self.acquire_waiting_piece(req.peer, req.urgent_pieces, &req.peer_has_piece)
         {
@@ -219,6 +232,16 @@ impl PieceTracker {
         None
     }
 
+    /// A piece `peer` downloads and is to go over again (`InflightPiece::revisit`); it is
+    /// handed out once.
+    fn take_revisit(&mut self, peer: PeerHandle) -> Option<ValidPieceIndex> {
+        self.inflight.iter_mut().find_map(|(piece, info)| {
+            let i = info.revisit.iter().position(|h| *h == peer)?;
+            info.revisit.swap_remove(i);
+            info.is_downloaded_by(peer).then_some(*piece)
+        })
+    }
+
     /// Reserve a piece: remove from queue, add to inflight.
     fn reserve_piece(&mut self, piece: ValidPieceIndex, peer: PeerHandle) -> AcquireResult {
         self.chunks.reserve_needed_piece(piece);
@@ -228,6 +251,7 @@ impl PieceTracker {
                 peer,
                 started: Instant::now(),
                 helpers: Vec::new(),
+                revisit: Vec::new(),
             },
         );
         AcquireResult::Reserved(piece)
@@ -313,7 +337,15 @@ impl PieceTracker {
             .collect();
 
         for info in self.inflight.values_mut() {
-            info.helpers.retain(|h| *h != peer);
+            if let Some(i) = info.helpers.iter().position(|h| *h == peer) {
+                // What the helper was asked for and did not send is left to the others.
+                info.helpers.remove(i);
+                info.revisit = std::iter::once(info.peer)
+                    .chain(info.helpers.iter().copied())
+                    .collect();
+            } else {
+                info.revisit.retain(|h| *h != peer);
+            }
         }
         let count = pieces_to_release.len();
         for piece in pieces_to_release {
@@ -735,6 +767,54 @@ mod tests {
         // Verify peer A's pieces are no longer in-flight
         assert!(!tracker.is_inflight(piece_a1));
         assert!(!tracker.is_inflight(piece_a2));
+    }
+
+    #[test]
+    fn test_a_helper_that_leaves_has_the_others_go_over_the_piece_again() {
+        let file_infos = make_test_file_infos(5);
+        let file_priorities = make_default_file_priorities(&file_infos);
+        let mut tracker = PieceTracker::new(make_test_chunk_tracker(5));
+        let waiting = [tracker
+            .chunks()
+            .get_lengths()
+            .validate_piece_index(2)
+            .unwrap()];
+        let acquire = |tracker: &mut PieceTracker, p: PeerHandle| {
+            tracker.acquire_piece(AcquireRequest {
+                peer: p,
+                peer_avg_time: None,
+                priority_pieces: std::iter::empty(),
+                urgent_pieces: &waiting,
+                file_priorities: &file_priorities,
+                file_infos: &file_infos,
+                peer_has_piece: |_| true,
+                can_steal: |_| true,
+            })
+        };
+        let (owner, leaving, staying) = (peer(1), peer(2), peer(3));
+        assert!(matches!(acquire(&mut tracker, owner), AcquireResult::Reserved(p) if p.get() == 2));
+        assert!(matches!(acquire(&mut tracker, leaving), AcquireResult::Joined(p) if p.get() == 2));
+        assert!(matches!(acquire(&mut tracker, staying), AcquireResult::Joined(p) if p.get() == 2));
+
+        // A helper leaves: the piece stays with the others, and each goes over it once more.
+        assert_eq!(tracker.release_pieces_owned_by(leaving), 0);
+        let info = tracker.get_inflight(waiting[0]).unwrap();
+        assert_eq!(
+            (info.peer, info.helpers.as_slice()),
+            (owner, &[staying][..])
+        );
+        for p in [owner, staying] {
+            assert!(matches!(acquire(&mut tracker, p), AcquireResult::Revisit(x) if x.get() == 2));
+            assert!(
+                !matches!(acquire(&mut tracker, p), AcquireResult::Revisit(_)),
+                "a piece is gone over again once"
+            );
+        }
+        // A peer that left is never handed the piece again.
+        assert!(!matches!(
+            acquire(&mut tracker, leaving),
+            AcquireResult::Revisit(_)
+        ));
     }
 
     #[test]

@@ -1755,6 +1755,10 @@ impl PeerHandler {
                         debug!("joined the download of piece {piece}, a stream waits for it");
                         Ok(Some(piece))
                     }
+                    AcquireResult::Revisit(piece) => {
+                        debug!("going over piece {piece} again: a helper left blocks of it");
+                        Ok(Some(piece))
+                    }
                     AcquireResult::Stolen { piece, from_peer } => {
                         debug!("stole piece {} from {}", piece, from_peer);
                         // Store steal info to process after releasing peer lock to avoid deadlock

@@ -73,6 +73,19 @@ pub trait PeerConnectionHandler {
 /// keep-alive, with some slack.
 pub const IDLE_PEER_TIMEOUT: Duration = Duration::from_secs(150);
 
+/// Room left in the write buffer for one more batched message (a REQUEST or CANCEL is 17
+/// bytes).
+const BATCH_ROOM: usize = 64;
+
+/// Whether the writer sends `req` together with the like messages queued behind it.
+fn is_batched(req: &WriterRequest) -> bool {
+    matches!(req, WriterRequest::Message(msg) if is_batched_message(msg))
+}
+
+fn is_batched_message(msg: &Message<'_>) -> bool {
+    matches!(msg, Message::Request(_) | Message::Cancel(_))
+}
+
 #[derive(Debug)]
 pub enum WriterRequest {
     Message(Message<'static>),
@@ -365,9 +378,20 @@ impl<H: PeerConnectionHandler> PeerConnection<H> {
             trace!("sent unchoke");
 
             let mut broadcast_closed = false;
+            // A message taken from the queue that did not fit in the last write.
+            let mut pending: Option<WriterRequest> = None;
 
             loop {
                 let req = loop {
+                    match pending.take() {
+                        Some(WriterRequest::ReadChunkRequest(chunk))
+                            if !self.handler.should_send_chunk(&chunk) =>
+                        {
+                            trace!(?chunk, "request cancelled, not sending the chunk");
+                        }
+                        Some(req) => break req,
+                        None => {}
+                    }
                     break tokio::select! {
                         r = have_broadcast.recv(), if !broadcast_closed => match r {
                             Ok(id) => {
@@ -401,6 +425,7 @@ impl<H: PeerConnectionHandler> PeerConnection<H> {
                 };
 
                 tokio::task::yield_now().await;
+                let batch = is_batched(&req);
 
                 let mut uploaded_add = None;
 
@@ -413,7 +438,7 @@ impl<H: PeerConnectionHandler> PeerConnection<H> {
                         .unwrap_or_default()
                 };
 
-                let len = match req {
+                let mut len = match req {
                     WriterRequest::Message(msg) => msg.serialize(&mut *write_buf, ext_msg_ids)?,
                     WriterRequest::UtMetadata(utm) => {
                         Message::Extended(ExtendedMessage::UtMetadata(utm.as_borrowed()))
@@ -479,6 +504,21 @@ impl<H: PeerConnectionHandler> PeerConnection<H> {
                         }
                     }
                 };
+
+                // The requests and cancels queued behind this one go in the same write:
+                // one system call, and with TCP_NODELAY one segment, for many of them.
+                while batch && len + BATCH_ROOM <= write_buf.len() {
+                    match outgoing_chan.try_recv() {
+                        Ok(WriterRequest::Message(msg)) if is_batched_message(&msg) => {
+                            len += msg.serialize(&mut write_buf[len..], ext_msg_ids)?;
+                        }
+                        Ok(other) => {
+                            pending = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
 
                 with_timeout(
                     "writing",

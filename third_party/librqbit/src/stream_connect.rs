@@ -328,6 +328,17 @@ impl StreamConnector {
     }
 }
 
+/// Sends each message of a peer connection at once. A peer's messages are small (a
+/// request is 17 bytes) and each waits for an answer: with Nagle's algorithm, one written
+/// while an earlier segment is unacknowledged waits for that acknowledgement, which the
+/// other side delays by up to 40 ms when it has nothing to send back (after a CANCEL,
+/// say). libtorrent sets TCP_NODELAY on its peer connections for the same reason.
+pub(crate) fn set_nodelay(stream: &tokio::net::TcpStream) {
+    if let Err(e) = stream.set_nodelay(true) {
+        debug!("could not set TCP_NODELAY: {e:#}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,16 +384,5 @@ mod tests {
     fn test_parse_rejects_garbage() {
         assert!(SocksProxyConfig::parse("not a url").is_err());
         assert!(SocksProxyConfig::parse("socks5://").is_err());
-    }
-}
-
-/// Sends each message of a peer connection at once. A peer's messages are small (a
-/// request is 17 bytes) and each waits for an answer: with Nagle's algorithm, one written
-/// while an earlier segment is unacknowledged waits for that acknowledgement, which the
-/// other side delays by up to 40 ms when it has nothing to send back (after a CANCEL,
-/// say). libtorrent sets TCP_NODELAY on its peer connections for the same reason.
-pub(crate) fn set_nodelay(stream: &tokio::net::TcpStream) {
-    if let Err(e) = stream.set_nodelay(true) {
-        debug!("could not set TCP_NODELAY: {e:#}");
     }
 }

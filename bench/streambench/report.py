@@ -26,6 +26,17 @@ def _get(d, key):
     return d
 
 
+def _counts(summary: dict, key: str) -> bool:
+    """Whether a peer's figure can be compared. A reader p95 is over the readers that got
+    a byte: a peer whose readers failed or stalled has a p95 of the few that did, which is
+    no measure of serving 64 readers, so it is nobody's best."""
+    readers = key.split(".", 1)[0]
+    if readers not in ("readers1", "readers4"):
+        return True
+    r = summary.get(readers) or {}
+    return r.get("errors", 0) + r.get("stalls", 0) == 0
+
+
 def summarize_system(rounds: list) -> dict:
     """Medians of each figure over the rounds; reader errors and stalls are summed."""
     summary = {}
@@ -64,7 +75,8 @@ def summarize(condition: dict, systems_meta: dict) -> dict:
     ours = condition["systems"].get("cinemahalal", {}).get("summary")
     ratios = []
     for key, label, lower in FIGURES:
-        candidates = [(k, _get(s, key)) for k, s in peers.items() if _get(s, key) is not None]
+        candidates = [(k, _get(s, key)) for k, s in peers.items()
+                      if _get(s, key) is not None and _counts(s, key)]
         best = (min if lower else max)(candidates, key=lambda kv: kv[1]) if candidates else None
         mine = _get(ours, key) if ours else None
         ratios.append({

@@ -1,0 +1,71 @@
+"""Unit tests of the benchmark's summary (`streambench.report`): which peer is the best.
+
+Run: `python3 bench/test_report.py` (prints "N passed, N failed")."""
+
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from streambench import report  # noqa: E402
+
+
+def _round(seq, p95, errors=0, stalls=0):
+    readers = {"errors": errors, "stalls": stalls, "firstByteP95Ms": p95}
+    return {"seqMBps": seq, "readers1": readers, "readers4": dict(readers)}
+
+
+def _condition(**systems):
+    return {
+        "condition": "unshaped",
+        "ceiling": [{"mbps": 500.0, "seedersSentRatio": 1.0}],
+        "systems": {k: {"rounds": [r]} for k, r in systems.items()},
+    }
+
+
+META = {k: {"isPeer": k != "cinemahalal", "label": k}
+        for k in ("cinemahalal", "rqbit", "peerflix")}
+
+
+def _best(condition, figure):
+    return next(r for r in condition["vsBestPeer"] if r["figure"] == figure)
+
+
+class BestPeer(unittest.TestCase):
+    def test_a_peer_whose_readers_failed_is_not_the_best_at_serving_them(self):
+        c = report.summarize(_condition(
+            cinemahalal=_round(300, 200),
+            rqbit=_round(310, 50, errors=58, stalls=64),
+            peerflix=_round(90, 800)), META)
+        readers = _best(c, "readers1.firstByteP95Ms")
+        self.assertEqual(readers["bestPeer"], "peerflix")
+        self.assertEqual(readers["ratio"], 200 / 800)
+
+    def test_a_stall_alone_disqualifies_too(self):
+        c = report.summarize(_condition(
+            cinemahalal=_round(300, 200),
+            rqbit=_round(310, 50, stalls=1),
+            peerflix=_round(90, 800)), META)
+        self.assertEqual(_best(c, "readers4.firstByteP95Ms")["bestPeer"], "peerflix")
+
+    def test_failed_readers_do_not_change_the_other_figures(self):
+        c = report.summarize(_condition(
+            cinemahalal=_round(300, 200),
+            rqbit=_round(310, 50, errors=58, stalls=64),
+            peerflix=_round(90, 800)), META)
+        self.assertEqual(_best(c, "seqMBps")["bestPeer"], "rqbit")
+
+    def test_no_peer_that_served_its_readers_leaves_no_best(self):
+        c = report.summarize(_condition(
+            cinemahalal=_round(300, 200),
+            rqbit=_round(310, 50, errors=3)), META)
+        readers = _best(c, "readers1.firstByteP95Ms")
+        self.assertIsNone(readers["bestPeer"])
+        self.assertIsNone(readers["ratio"])
+
+
+if __name__ == "__main__":
+    result = unittest.main(exit=False, verbosity=2).result
+    failed = len(result.failures) + len(result.errors)
+    print(f"{result.testsRun - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)

@@ -26,7 +26,7 @@ def _get(d, key):
     return d
 
 
-def _counts(summary: dict, key: str) -> bool:
+def _comparable(summary: dict, key: str) -> bool:
     """Whether a peer's figure can be compared. A reader p95 is over the readers that got
     a byte: a peer whose readers failed or stalled has a p95 of the few that did, which is
     no measure of serving 64 readers, so it is nobody's best."""
@@ -76,7 +76,7 @@ def summarize(condition: dict, systems_meta: dict) -> dict:
     ratios = []
     for key, label, lower in FIGURES:
         candidates = [(k, _get(s, key)) for k, s in peers.items()
-                      if _get(s, key) is not None and _counts(s, key)]
+                      if _get(s, key) is not None and _comparable(s, key)]
         best = (min if lower else max)(candidates, key=lambda kv: kv[1]) if candidates else None
         mine = _get(ours, key) if ours else None
         ratios.append({

@@ -1404,12 +1404,30 @@ struct Gate {
     /// Block writes so far.
     writes: std::sync::atomic::AtomicUsize,
     /// Block writes when the held read started, once it has.
-    writes_when_held: std::sync::OnceLock<usize>,
+    writes_when_held: std::sync::Mutex<Option<usize>>,
     released: std::sync::Mutex<bool>,
     wake: std::sync::Condvar,
 }
 
 impl Gate {
+    /// Holds the next read of `len` bytes, which may come after an earlier one was let go.
+    fn arm(&self, len: usize) {
+        *self.released.lock().unwrap_or_else(|e| e.into_inner()) = false;
+        *self
+            .writes_when_held
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = None;
+        self.hold_len
+            .store(len, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn writes_when_held(&self) -> Option<usize> {
+        *self
+            .writes_when_held
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
     fn release(&self) {
         *self.released.lock().unwrap_or_else(|e| e.into_inner()) = true;
         self.wake.notify_all();
@@ -1422,7 +1440,10 @@ impl Gate {
     fn hold(&self) -> anyhow::Result<()> {
         // The first line of a write counts it, so a write that took the blocking permit
         // before this read did is counted by now.
-        let _ = self.writes_when_held.set(self.writes());
+        *self
+            .writes_when_held
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(self.writes());
         let released = self.released.lock().unwrap_or_else(|e| e.into_inner());
         let (released, _) = self
             .wake
@@ -1544,6 +1565,9 @@ impl librqbit::storage::TorrentStorage for GatedStorage {
 /// check reads that much at once.
 const HELD_READ: usize = 1000;
 
+/// Blocks in a piece of `gated_download`'s torrent: pieces of 1 MiB, blocks of 16 KiB.
+const GATED_PIECE_BLOCKS: usize = 64;
+
 /// A download from one seeder of 8 MiB at 2 MiB/s into a `GatedStorage`, in a session
 /// with one blocking permit, not started yet (no peer).
 struct GatedDownload {
@@ -1598,8 +1622,8 @@ impl GatedDownload {
     async fn held_at(&self) -> anyhow::Result<usize> {
         timeout(Duration::from_secs(10), async {
             loop {
-                if let Some(n) = self.gate.writes_when_held.get() {
-                    return *n;
+                if let Some(n) = self.gate.writes_when_held() {
+                    return n;
                 }
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
@@ -1609,7 +1633,8 @@ impl GatedDownload {
     }
 
     /// Downloads from `peer`; once piece 0 is had, a stream's read of `HELD_READ` bytes
-    /// (from byte 1) is held in the storage, holding the session's only blocking permit.
+    /// (from byte 1) is held in the storage, holding the session's only blocking permit,
+    /// while the blocks of a piece past the first are still to come.
     /// Returns the read, which yields its bytes once released, and the block writes when
     /// it was held.
     async fn hold_a_stream_read(
@@ -1623,15 +1648,34 @@ impl GatedDownload {
         timeout(Duration::from_secs(20), stream.read_exact(&mut first))
             .await
             .context("the first piece did not arrive")??;
-        self.gate
-            .hold_len
-            .store(HELD_READ, std::sync::atomic::Ordering::SeqCst);
-        let read = tokio::spawn(async move {
-            let mut buf = vec![0u8; HELD_READ];
-            stream.read_exact(&mut buf).await?;
-            anyhow::Ok(buf)
-        });
-        Ok((read, self.held_at().await?))
+        // A read held just as a piece's last block was written may hold the permit that
+        // piece's check waits for; the peer then sends nothing while it is held, and there
+        // is nothing to see. Such a read is let go, and the next one held.
+        for _ in 0..10 {
+            self.gate.arm(HELD_READ);
+            let read = tokio::spawn(async move {
+                stream.seek(SeekFrom::Start(1)).await?;
+                let mut buf = vec![0u8; HELD_READ];
+                stream.read_exact(&mut buf).await?;
+                anyhow::Ok((stream, buf))
+            });
+            let held_at = self.held_at().await?;
+            if held_at % GATED_PIECE_BLOCKS != 0 || held_at == GATED_PIECE_BLOCKS {
+                let bytes = tokio::spawn(async move { Ok(read.await??.1) });
+                return Ok((bytes, held_at));
+            }
+            println!("a read held at block {held_at}, a piece's end: let go and held again");
+            self.gate.release();
+            let (again, buf) = timeout(Duration::from_secs(10), read)
+                .await
+                .context("a read held at a piece's end did not return once let go")???;
+            assert!(
+                buf == self.source[1..1 + HELD_READ],
+                "the let-go read's bytes"
+            );
+            stream = again;
+        }
+        anyhow::bail!("ten reads in a row were held at a piece's end")
     }
 
     /// Lets the read `hold_a_stream_read` held go; it returns the source's bytes.
@@ -1723,18 +1767,25 @@ async fn a_piece_waiting_for_its_check_is_not_lost_with_its_peer() -> anyhow::Re
     let download = gated_download().await?;
     let (proxy, cut) = cuttable_proxy(download.seeder.addr()).await?;
     let (read, held_at) = download.hold_a_stream_read(proxy).await?;
-    // The piece in progress is written, then its check waits for the permit the read holds.
-    timeout(Duration::from_secs(10), async {
+    // The piece in progress is written, then its check waits for the permit the read holds
+    // and the writes stop. At the seeder's 2 MiB/s a block comes every 8 ms, so a second
+    // without one is the check waiting, not the link.
+    let stopped_at = timeout(Duration::from_secs(10), async {
         loop {
             let before = download.gate.writes();
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            if download.gate.writes() == before && before > held_at {
-                return;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if download.gate.writes() == before {
+                return before;
             }
         }
     })
     .await
     .context("the writes did not stop at a piece's check")?;
+    println!("block writes: {held_at} when the read was held, stopped at {stopped_at}");
+    assert!(
+        stopped_at > held_at && stopped_at % GATED_PIECE_BLOCKS == 0,
+        "the writes stopped at block {stopped_at}, not at the end of the piece in progress"
+    );
     // The peer's connection ends; its writer notices on its next request (re-asked after
     // 4 s at the latest) and the peer's task ends, with the check still waiting.
     cut.notify_one();
@@ -1768,10 +1819,7 @@ async fn a_piece_being_checked_when_the_torrent_pauses_is_not_lost() -> anyhow::
     // With no stream open, the first read of a check's size is the first piece's check.
     const CHECK_READ: usize = 64 << 10;
     let download = gated_download().await?;
-    download
-        .gate
-        .hold_len
-        .store(CHECK_READ, std::sync::atomic::Ordering::SeqCst);
+    download.gate.arm(CHECK_READ);
     download.handle.add_peer(download.seeder.addr())?;
     download.held_at().await?;
     download.session.pause(&download.handle).await?;

@@ -333,7 +333,7 @@ def main() -> int:
         result = {"meta": meta, "systems": systems_meta, "conditions": conditions_out}
         for cond in conditions_out:
             if not cond.get("skipped"):
-                report.summarize(cond, systems_meta)
+                report.summarize(cond, systems_meta, args.readers)
         print(report.table(result))
         print(f"(load average {meta['loadBefore'][0]:.2f} before, {meta['loadAfter'][0]:.2f} "
               f"after; {size / (1 << 20):.0f} MiB, {rounds} round(s); server "

@@ -1,4 +1,5 @@
-"""Unit tests of the benchmark's summary (`streambench.report`): which peer is the best.
+"""Unit tests of the benchmark's summary (`streambench.report`): which peer is the best,
+and which targets a run can judge.
 
 Run: `python3 bench/test_report.py` (prints "N passed, N failed")."""
 
@@ -62,6 +63,23 @@ class BestPeer(unittest.TestCase):
         readers = _best(c, "readers1.firstByteP95Ms")
         self.assertIsNone(readers["bestPeer"])
         self.assertIsNone(readers["ratio"])
+
+
+class ReaderTargets(unittest.TestCase):
+    def _reader_targets(self, c):
+        return [t for t in c["targets"] if "readers on" in t["target"]]
+
+    def test_a_run_with_the_targets_readers_is_judged(self):
+        c = report.summarize(_condition(cinemahalal=_round(300, 200)), META, readers=64)
+        self.assertEqual([t["holds"] for t in self._reader_targets(c)], [True, True])
+
+    def test_a_run_with_fewer_readers_does_not_judge_the_64_reader_target(self):
+        c = report.summarize(_condition(cinemahalal=_round(300, 200)), META, readers=8)
+        targets = self._reader_targets(c)
+        self.assertEqual([t["holds"] for t in targets], [None, None])
+        self.assertTrue(all(t["target"].startswith("64 readers") for t in targets))
+        self.assertEqual(_best(c, "readers1.firstByteP95Ms")["label"],
+                         "8 readers, 1 stream: p95 1st byte ms")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,10 @@
 from .measure import median_of
 from .source import PIECE
 
-# (key, label, lower is better)
+# The concurrent readers the issue's targets are about.
+TARGET_READERS = 64
+
+# (key, label, lower is better); {readers}: how many readers the run had ("64 readers").
 FIGURES = [
     ("readyMs", "magnet->ready ms", True),
     ("firstByteMs", "magnet->1st byte ms", True),
@@ -13,9 +16,13 @@ FIGURES = [
     ("cpuSPerGiB", "CPU-s/GiB", True),
     ("peakRssMiB", "peak RSS MiB", True),
     ("seedersSentRatio", "seeders sent / file", True),
-    ("readers1.firstByteP95Ms", "64 readers, 1 stream: p95 1st byte ms", True),
-    ("readers4.firstByteP95Ms", "64 readers, 4 streams: p95 1st byte ms", True),
+    ("readers1.firstByteP95Ms", "{readers}, 1 stream: p95 1st byte ms", True),
+    ("readers4.firstByteP95Ms", "{readers}, 4 streams: p95 1st byte ms", True),
 ]
+
+
+def _readers_count(n: int) -> str:
+    return f"{n} reader" + ("" if n == 1 else "s")
 
 
 def _get(d, key):
@@ -29,7 +36,7 @@ def _get(d, key):
 def _comparable(summary: dict, key: str) -> bool:
     """Whether a peer's figure can be compared. A reader p95 is over the readers that got
     a byte: a peer whose readers failed or stalled has a p95 of the few that did, which is
-    no measure of serving 64 readers, so it is nobody's best."""
+    no measure of serving them all, so it is nobody's best."""
     readers = key.split(".", 1)[0]
     if readers not in ("readers1", "readers4"):
         return True
@@ -59,8 +66,9 @@ def summarize_system(rounds: list) -> dict:
     return summary
 
 
-def summarize(condition: dict, systems_meta: dict) -> dict:
-    """Adds `summary` to each system, the ceiling's median, ratios and targets."""
+def summarize(condition: dict, systems_meta: dict, readers: int = TARGET_READERS) -> dict:
+    """Adds `summary` to each system, the ceiling's median, ratios and targets; `readers`
+    is how many concurrent readers the run had."""
     ceiling = {
         "mbps": median_of([c.get("mbps") for c in condition["ceiling"]]),
         "seedersSentRatio": median_of([c.get("seedersSentRatio") for c in condition["ceiling"]]),
@@ -80,12 +88,13 @@ def summarize(condition: dict, systems_meta: dict) -> dict:
         best = (min if lower else max)(candidates, key=lambda kv: kv[1]) if candidates else None
         mine = _get(ours, key) if ours else None
         ratios.append({
-            "figure": key, "label": label, "lowerIsBetter": lower, "cinemahalal": mine,
+            "figure": key, "label": label.format(readers=_readers_count(readers)),
+            "lowerIsBetter": lower, "cinemahalal": mine,
             "bestPeer": best[0] if best else None, "bestPeerValue": best[1] if best else None,
             "ratio": mine / best[1] if best and mine is not None and best[1] else None,
         })
     condition["vsBestPeer"] = ratios
-    condition["targets"] = targets(condition, ours, peers, ceiling)
+    condition["targets"] = targets(condition, ours, peers, ceiling, readers)
     return condition
 
 
@@ -93,7 +102,7 @@ def _target(what, value, limit, holds, why=None):
     return {"target": what, "value": value, "limit": limit, "holds": holds, "note": why}
 
 
-def targets(condition, ours, peers, ceiling) -> list:
+def targets(condition, ours, peers, ceiling, readers=TARGET_READERS) -> list:
     """The issue's targets for this condition: holds True/False, None if not measurable."""
     out = []
     if not ours:
@@ -137,11 +146,14 @@ def targets(condition, ours, peers, ceiling) -> list:
            rq and rq.get("cpuSPerGiB"), 0.7, missing=rq_missing)
         rss = ours.get("peakRssMiB")
         out.append(_target("peak RSS < 64 MiB", rss, 64, None if rss is None else rss < 64))
-    for key, what in (("readers1", "64 readers on one stream: no error, no stall"),
-                      ("readers4", "64 readers on four streams: no error, no stall")):
+    for key, where in (("readers1", "one stream"), ("readers4", "four streams")):
+        what = f"{TARGET_READERS} readers on {where}: no error, no stall"
         r = ours.get(key)
         if r is None:
             out.append(_target(what, None, 0, None, "not measured"))
+        elif readers < TARGET_READERS:
+            out.append(_target(what, f"{r['errors']} errors, {r['stalls']} stalls", 0, None,
+                               f"this run had {_readers_count(readers)}"))
         else:
             bad = r["errors"] + r["stalls"]
             out.append(_target(what, f"{r['errors']} errors, {r['stalls']} stalls", 0,
@@ -165,9 +177,10 @@ def _readers(r):
 
 def table(result: dict) -> str:
     lines = []
+    n = result["meta"].get("readers", TARGET_READERS)
     cols = ["condition", "system", "ready", "1st byte", "seek p50", "seek p95", "MB/s",
             "x ceil", "x best", "CPU-s/GiB", "RSS MiB", "sent/file",
-            "64 on 1: err/stall/p95", "64 on 4: err/stall/p95"]
+            f"{n} on 1: err/stall/p95", f"{n} on 4: err/stall/p95"]
     rows = []
     wrong = []
     for cond in result["conditions"]:

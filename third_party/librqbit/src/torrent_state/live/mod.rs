@@ -1083,6 +1083,17 @@ const MIN_WINDOW: usize = 2;
 /// and none of this torrent's does, in blocks.
 const YIELD_WINDOW: usize = 1;
 
+/// Once a peer's queue is full, it is topped up only when a batch of blocks has been
+/// answered: the requests then go out together, in a few segments, rather than one
+/// segment per block received. A batch is at most this fraction of the queue, so the
+/// peer stays busy with the rest, ...
+const REFILL_FRACTION: usize = 4;
+
+/// ... and at most what the peer sends in this long, which bounds what a request that
+/// becomes urgent (a seek) waits for the batch. A peer slower than two blocks in this
+/// long (13 MB/s) is topped up block by block.
+const REFILL_TIME: Duration = Duration::from_micros(2500);
+
 /// A request, sent while the peer had none, whose block is timed to measure the peer's
 /// round trip.
 struct RoundTripProbe {
@@ -1157,6 +1168,17 @@ impl PeerRate {
         }
     }
 
+    /// How many answered blocks a full queue of `window` blocks is topped up by at once:
+    /// the smaller of a `REFILL_FRACTION` of it and what the peer sends in `REFILL_TIME`;
+    /// 1 (block by block) until its rate is known.
+    fn batch(&self, window: usize) -> usize {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let in_refill_time = self.bytes_per_sec.map_or(0, |bps| {
+            (bps * REFILL_TIME.as_secs_f64() / f64::from(CHUNK_SIZE)) as usize
+        });
+        (window / REFILL_FRACTION).min(in_refill_time).max(1)
+    }
+
     /// How many blocks to keep outstanding: the larger of what the peer sends in twice its
     /// round trip and in `QUEUE_TIME`. Until its rate is measured, the peer is taken to
     /// send a block per round trip (its first block came in one): two blocks, more if a
@@ -1191,6 +1213,8 @@ enum Requested {
 struct PeerFlowControl {
     i_am_choked: bool,
     request_window: usize,
+    /// The queue was full, and has not drained by a batch since (`PeerRate::batch`).
+    full: bool,
     /// When the peer last answered a request, or was sent one while it had none: how
     /// long its requests have gone unanswered.
     last_answer: Instant,
@@ -1202,6 +1226,7 @@ impl PeerFlowControl {
         Self {
             i_am_choked: true,
             request_window: max_request_window,
+            full: false,
             last_answer: Instant::now(),
             rate: PeerRate::new(),
         }
@@ -2595,25 +2620,31 @@ impl PeerHandler {
     }
 
     fn can_send_request(&self) -> bool {
-        let (i_am_choked, request_window) = {
-            let flow = self.lock_flow_control("can_send_request");
-            // While streams of other torrents wait and none of this one's does, this
-            // torrent keeps one request per peer: the links they share serve the waiting
-            // streams first.
-            let window = if self.state.streams.only_other_torrents_wait() {
-                YIELD_WINDOW
-            } else {
-                flow.rate.window()
-            };
-            (flow.i_am_choked, window.min(flow.request_window))
+        let Some(requested) = self.requested_inflight_count() else {
+            return false;
         };
-
-        if i_am_choked {
+        let mut flow = self.lock_flow_control("can_send_request");
+        if flow.i_am_choked {
             return false;
         }
-
-        self.requested_inflight_count()
-            .is_some_and(|requested| requested < request_window)
+        // While streams of other torrents wait and none of this one's does, this
+        // torrent keeps one request per peer: the links they share serve the waiting
+        // streams first.
+        let window = if self.state.streams.only_other_torrents_wait() {
+            YIELD_WINDOW
+        } else {
+            flow.rate.window()
+        }
+        .min(flow.request_window);
+        if requested >= window {
+            flow.full = true;
+            return false;
+        }
+        if flow.full && window - requested < flow.rate.batch(window) {
+            return false;
+        }
+        flow.full = false;
+        true
     }
 
     fn lock_flow_control(

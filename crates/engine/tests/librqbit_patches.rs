@@ -852,6 +852,50 @@ where
     Ok(addr)
 }
 
+/// A torrent downloading `len` bytes (1 MiB pieces) from one seeder through a proxy that
+/// counts the REQUESTs it passes on: the download, the proxy's address, the count.
+async fn download_counting_requests(
+    len: usize,
+) -> anyhow::Result<(OneSeeder, SocketAddr, Arc<std::sync::atomic::AtomicU64>)> {
+    let download = one_seeder(len, 1 << 20, None, 8).await?;
+    let requests = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let count = requests.clone();
+    let proxy = watching_proxy(download.seeder.addr(), move |to_seeder, body| {
+        if to_seeder && body.first() == Some(&REQUEST) {
+            count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        true
+    })
+    .await?;
+    download.handle.add_peer(proxy)?;
+    Ok((download, proxy, requests))
+}
+
+/// Once `requests` reaches `at_least` (before `deadline`): the requests counted and the
+/// data segments the torrent's socket has sent to `proxy`. Read while the connection is
+/// up: a finished torrent hangs up on a seeder. The segments are read after the requests,
+/// so they count a few requests more.
+async fn requests_and_segments(
+    proxy: SocketAddr,
+    requests: &std::sync::atomic::AtomicU64,
+    at_least: u64,
+    deadline: std::time::Instant,
+) -> anyhow::Result<(u64, u64)> {
+    loop {
+        let asked = requests.load(std::sync::atomic::Ordering::Relaxed);
+        if asked >= at_least
+            && let [segments] = data_segments_sent_to(proxy)?[..]
+        {
+            return Ok((asked, u64::from(segments)));
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "the torrent asked for {asked} blocks, not {at_least}, in time"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
 /// Patch "requests queued behind one leave in the same write": a torrent downloads 32 MiB
 /// from a seeder through a proxy that counts the REQUESTs it passes on. Halfway through,
 /// the torrent's socket has sent those requests in at most 0.8 segments a request: the
@@ -860,46 +904,16 @@ where
 /// own: at least as many segments as requests.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_queued_behind_one_leave_in_the_same_write() -> anyhow::Result<()> {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    let OneSeeder {
-        seeder,
-        session,
-        handle,
-        ..
-    } = one_seeder(32 << 20, 1 << 20, None, 8).await?;
-    let requests = Arc::new(AtomicU64::new(0));
-    let count = requests.clone();
-    let proxy = watching_proxy(seeder.addr(), move |to_seeder, body| {
-        if to_seeder && body.first() == Some(&REQUEST) {
-            count.fetch_add(1, Ordering::Relaxed);
-        }
-        true
-    })
-    .await?;
-    handle.add_peer(proxy)?;
-    // Read while the connection is up: a finished torrent hangs up on a seeder. The
-    // segments are read after the requests, so they count a few requests more.
-    let started = std::time::Instant::now();
-    let (asked, segments) = loop {
-        let asked = requests.load(Ordering::Relaxed);
-        if asked >= 1024
-            && let [segments] = data_segments_sent_to(proxy)?[..]
-        {
-            break (asked, u64::from(segments));
-        }
-        anyhow::ensure!(
-            started.elapsed() < Duration::from_secs(30),
-            "the torrent asked for {asked} blocks in 30 s"
-        );
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    };
+    let (download, proxy, requests) = download_counting_requests(32 << 20).await?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let (asked, segments) = requests_and_segments(proxy, &requests, 1024, deadline).await?;
     println!("{asked} requests went out in {segments} segments");
     // Measured: about 1.65 requests a segment with the patch, 1.00 without.
     assert!(
         5 * segments <= 4 * asked,
         "{asked} requests in {segments} segments: about one write each"
     );
-    session.stop().await;
+    download.session.stop().await;
     Ok(())
 }
 
@@ -912,44 +926,13 @@ async fn requests_queued_behind_one_leave_in_the_same_write() -> anyhow::Result<
 /// A batch is what the peer sends in 2.5 ms, so the bound holds from about 30 MB/s.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_queue_is_topped_up_in_batches() -> anyhow::Result<()> {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    let OneSeeder {
-        seeder,
-        session,
-        handle,
-        ..
-    } = one_seeder(64 << 20, 1 << 20, None, 8).await?;
-    let requests = Arc::new(AtomicU64::new(0));
-    let count = requests.clone();
-    let proxy = watching_proxy(seeder.addr(), move |to_seeder, body| {
-        if to_seeder && body.first() == Some(&REQUEST) {
-            count.fetch_add(1, Ordering::Relaxed);
-        }
-        true
-    })
-    .await?;
-    handle.add_peer(proxy)?;
+    let (download, proxy, requests) = download_counting_requests(64 << 20).await?;
     let started = std::time::Instant::now();
-    let sample_at = |least: u64| {
-        let requests = requests.clone();
-        async move {
-            loop {
-                let asked = requests.load(Ordering::Relaxed);
-                if asked >= least
-                    && let [segments] = data_segments_sent_to(proxy)?[..]
-                {
-                    return anyhow::Ok((asked, u64::from(segments)));
-                }
-                anyhow::ensure!(
-                    started.elapsed() < Duration::from_secs(60),
-                    "the torrent asked for {asked} blocks in 60 s"
-                );
-                tokio::time::sleep(Duration::from_millis(1)).await;
-            }
-        }
-    };
-    let (asked_before, segments_before) = sample_at(1024).await?;
-    let (asked_after, segments_after) = sample_at(3072).await?;
+    let deadline = started + Duration::from_secs(60);
+    let (asked_before, segments_before) =
+        requests_and_segments(proxy, &requests, 1024, deadline).await?;
+    let (asked_after, segments_after) =
+        requests_and_segments(proxy, &requests, 3072, deadline).await?;
     let (asked, segments) = (asked_after - asked_before, segments_after - segments_before);
     let secs = started.elapsed().as_secs_f64();
     println!(
@@ -960,7 +943,7 @@ async fn a_full_queue_is_topped_up_in_batches() -> anyhow::Result<()> {
         3 * segments <= asked,
         "{asked} requests in {segments} segments: the queue is topped up block by block"
     );
-    session.stop().await;
+    download.session.stop().await;
     Ok(())
 }
 

@@ -53,11 +53,34 @@ impl AsyncReadVectored for tokio::net::tcp::OwnedReadHalf {
                     std::task::ready!(this.as_ref().poll_read_ready(cx)?);
                     continue;
                 }
+                // A read that took all the socket had: we are about to wait for the
+                // peer.
+                Ok(n) if n > 0 && n < vec.iter().map(|v| v.len()).sum::<usize>() => {
+                    ack_at_once(this.as_ref());
+                    return Poll::Ready(Ok(n));
+                }
                 res => return Poll::Ready(res),
             }
         }
     }
 }
+
+/// Acknowledges what was just read at once rather than after the delayed-ACK timeout
+/// (40 ms on Linux). A peer with Nagle's algorithm on (libtorrent does not set
+/// TCP_NODELAY on the connections it accepts) that writes a block's header and its data
+/// apart holds the data back until the header is acknowledged; and while we wait for
+/// that block to ask for the next, we send nothing the ACK could ride on. The kernel
+/// delays ACKs again by itself, so this is asked after every read that emptied the
+/// socket (one that filled the buffer leaves more to read, and costs no system call).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn ack_at_once(stream: &tokio::net::TcpStream) {
+    if let Err(e) = socket2::SockRef::from(stream).set_tcp_quickack(true) {
+        tracing::trace!("could not set TCP_QUICKACK: {e:#}");
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn ack_at_once(_stream: &tokio::net::TcpStream) {}
 
 impl AsyncReadVectored for librqbit_utp::UtpStreamReadHalf {
     fn poll_read_vectored(

@@ -332,7 +332,7 @@ impl StreamConnector {
 /// request is 17 bytes) and each waits for an answer: with Nagle's algorithm, one written
 /// while an earlier segment is unacknowledged waits for that acknowledgement, which the
 /// other side delays by up to 40 ms when it has nothing to send back (after a CANCEL,
-/// say). libtorrent sets TCP_NODELAY on its peer connections for the same reason.
+/// say).
 pub(crate) fn set_nodelay(stream: &tokio::net::TcpStream) {
     if let Err(e) = stream.set_nodelay(true) {
         debug!("could not set TCP_NODELAY: {e:#}");

@@ -778,6 +778,16 @@ async fn peer_connections_send_each_message_at_once() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Reads one peer wire message after the handshake, its 4-byte length prefix included.
+async fn read_framed_message(r: &mut (impl AsyncReadExt + Unpin)) -> std::io::Result<Vec<u8>> {
+    let mut len = [0u8; 4];
+    r.read_exact(&mut len).await?;
+    let mut message = vec![0u8; 4 + u32::from_be_bytes(len) as usize];
+    message[..4].copy_from_slice(&len);
+    r.read_exact(&mut message[4..]).await?;
+    Ok(message)
+}
+
 /// A proxy to a seeder that sends what the seeder sends as libtorrent sends it on a
 /// connection it accepted: without TCP_NODELAY (Nagle's algorithm on), a block's 13-byte
 /// header in one write and its data in the next. Counts the blocks it passes. Serves one
@@ -801,11 +811,7 @@ async fn nagle_proxy(
             up_r.read_exact(&mut handshake).await?;
             client_w.write_all(&handshake).await?;
             loop {
-                let mut len = [0u8; 4];
-                up_r.read_exact(&mut len).await?;
-                let mut message = vec![0u8; 4 + u32::from_be_bytes(len) as usize];
-                message[..4].copy_from_slice(&len);
-                up_r.read_exact(&mut message[4..]).await?;
+                let message = read_framed_message(&mut up_r).await?;
                 if message.get(4) == Some(&PIECE) && message.len() > 13 {
                     client_w.write_all(&message[..13]).await?;
                     client_w.write_all(&message[13..]).await?;
@@ -846,22 +852,12 @@ async fn nagle_proxy(
 async fn blocks_from_a_peer_with_nagles_algorithm_on_do_not_wait_for_delayed_acks()
 -> anyhow::Result<()> {
     const PIECE: u32 = 1 << 20;
-    let a = Seeder::random(
-        &[(FILE, 4 << 20)],
-        SeederOptions {
-            piece_length: Some(PIECE),
-            upload_bps: Some(256 << 10),
-        },
-    )
-    .await?;
-    let b = Seeder::random(
-        &[(FILE, 64 << 20)],
-        SeederOptions {
-            piece_length: Some(PIECE),
-            upload_bps: Some(8 << 20),
-        },
-    )
-    .await?;
+    let opts = |upload_bps: u32| SeederOptions {
+        piece_length: Some(PIECE),
+        upload_bps: Some(upload_bps),
+    };
+    let a = Seeder::random(&[(FILE, 4 << 20)], opts(256 << 10)).await?;
+    let b = Seeder::random(&[(FILE, 64 << 20)], opts(8 << 20)).await?;
     let dir = tempfile::tempdir()?;
     let session = isolated_session(dir.path(), 8).await?;
     let torrent_a = add_without_peers(&session, &a, false).await?;
@@ -951,11 +947,7 @@ where
         });
         let read = async {
             loop {
-                let mut len = [0u8; 4];
-                r.read_exact(&mut len).await?;
-                let mut message = vec![0u8; 4 + u32::from_be_bytes(len) as usize];
-                message[..4].copy_from_slice(&len);
-                r.read_exact(&mut message[4..]).await?;
+                let message = read_framed_message(&mut r).await?;
                 if note(&message[4..]) {
                     tx.send((tokio::time::Instant::now() + delay, message))?;
                 }

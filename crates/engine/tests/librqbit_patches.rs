@@ -788,6 +788,43 @@ async fn read_framed_message(r: &mut (impl AsyncReadExt + Unpin)) -> std::io::Re
     Ok(message)
 }
 
+/// A proxy to a seeder that passes each message the seeder sends (4-byte length prefix
+/// included) through `rewrite`, and writes what it returns, one write per buffer, on a
+/// connection with Nagle's algorithm on (as accepted). What goes to the seeder passes
+/// unchanged. Serves one connection.
+async fn rewriting_proxy<F>(seeder: SocketAddr, mut rewrite: F) -> anyhow::Result<SocketAddr>
+where
+    F: FnMut(Vec<u8>) -> Vec<Vec<u8>> + Send + 'static,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        let Ok((client, _)) = listener.accept().await else {
+            return;
+        };
+        let Ok(upstream) = TcpStream::connect(seeder).await else {
+            return;
+        };
+        let _ = upstream.set_nodelay(true);
+        let (mut client_r, mut client_w) = client.into_split();
+        let (mut up_r, mut up_w) = upstream.into_split();
+        let up = tokio::spawn(async move { tokio::io::copy(&mut client_r, &mut up_w).await });
+        let _: anyhow::Result<()> = async {
+            let mut handshake = [0u8; 68];
+            up_r.read_exact(&mut handshake).await?;
+            client_w.write_all(&handshake).await?;
+            loop {
+                for write in rewrite(read_framed_message(&mut up_r).await?) {
+                    client_w.write_all(&write).await?;
+                }
+            }
+        }
+        .await;
+        up.abort();
+    });
+    Ok(addr)
+}
+
 /// A proxy to a seeder that sends what the seeder sends as libtorrent sends it on a
 /// connection it accepted: without TCP_NODELAY (Nagle's algorithm on), a block's 13-byte
 /// header in one write and its data in the next. Counts the blocks it passes. Serves one
@@ -795,47 +832,18 @@ async fn read_framed_message(r: &mut (impl AsyncReadExt + Unpin)) -> std::io::Re
 async fn nagle_proxy(
     seeder: SocketAddr,
 ) -> anyhow::Result<(SocketAddr, Arc<std::sync::atomic::AtomicU64>)> {
-    async fn serve(
-        client: TcpStream,
-        seeder: SocketAddr,
-        blocks: &std::sync::atomic::AtomicU64,
-    ) -> anyhow::Result<()> {
-        let upstream = TcpStream::connect(seeder).await?;
-        upstream.set_nodelay(true)?;
-        client.set_nodelay(false)?;
-        let (mut client_r, mut client_w) = client.into_split();
-        let (mut up_r, mut up_w) = upstream.into_split();
-        let up = tokio::spawn(async move { tokio::io::copy(&mut client_r, &mut up_w).await });
-        let result = async {
-            let mut handshake = [0u8; 68];
-            up_r.read_exact(&mut handshake).await?;
-            client_w.write_all(&handshake).await?;
-            loop {
-                let message = read_framed_message(&mut up_r).await?;
-                if message.get(4) == Some(&PIECE) && message.len() > 13 {
-                    client_w.write_all(&message[..13]).await?;
-                    client_w.write_all(&message[13..]).await?;
-                    blocks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                } else {
-                    client_w.write_all(&message).await?;
-                }
-            }
-            #[allow(unreachable_code)]
-            anyhow::Ok(())
-        }
-        .await;
-        up.abort();
-        result
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
     let blocks = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let passed = blocks.clone();
-    tokio::spawn(async move {
-        if let Ok((client, _)) = listener.accept().await {
-            let _ = serve(client, seeder, &passed).await;
+    let addr = rewriting_proxy(seeder, move |mut message| {
+        if message.get(4) == Some(&PIECE) && message.len() > 13 {
+            passed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let data = message.split_off(13);
+            vec![message, data]
+        } else {
+            vec![message]
         }
-    });
+    })
+    .await?;
     Ok((addr, blocks))
 }
 

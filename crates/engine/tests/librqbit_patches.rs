@@ -1579,6 +1579,8 @@ struct Gate {
     hold_len: std::sync::atomic::AtomicUsize,
     /// Block writes so far.
     writes: std::sync::atomic::AtomicUsize,
+    /// Bytes read so far.
+    read_bytes: std::sync::atomic::AtomicUsize,
     /// Block writes when the held read started, once it has.
     writes_when_held: std::sync::Mutex<Option<usize>>,
     released: std::sync::Mutex<bool>,
@@ -1639,8 +1641,8 @@ impl Drop for ReleaseOnDrop {
     }
 }
 
-/// The filesystem storage, with its block writes counted and one read of a chosen length
-/// held until the test lets it go.
+/// The filesystem storage, with its block writes and bytes read counted, and one read of
+/// a chosen length held until the test lets it go.
 #[derive(Clone)]
 struct GatedStorageFactory {
     files: librqbit::storage::filesystem::FilesystemStorageFactory,
@@ -1687,6 +1689,7 @@ impl librqbit::storage::TorrentStorage for GatedStorage {
 
     fn pread_exact(&self, file_id: usize, offset: u64, buf: &mut [u8]) -> anyhow::Result<()> {
         use std::sync::atomic::Ordering::SeqCst;
+        self.gate.read_bytes.fetch_add(buf.len(), SeqCst);
         if self
             .gate
             .hold_len
@@ -1996,7 +1999,21 @@ async fn a_piece_being_checked_when_the_torrent_pauses_is_not_lost() -> anyhow::
     const CHECK_READ: usize = 64 << 10;
     let download = gated_download().await?;
     download.gate.arm(CHECK_READ);
-    download.handle.add_peer(download.seeder.addr())?;
+    // A piece whose blocks come in order is checked with no read (patch "a piece is
+    // hashed as its blocks are written"): piece 0's block 0 comes after block 1, so its
+    // check reads the piece back from block 1.
+    let mut held = None;
+    let proxy = rewriting_proxy(download.seeder.addr(), move |message| {
+        let block_0_of_piece_0 =
+            message.get(4) == Some(&PIECE) && message.get(5..13) == Some(&[0u8; 8][..]);
+        if block_0_of_piece_0 && held.is_none() {
+            held = Some(message);
+            return Vec::new();
+        }
+        std::iter::once(message).chain(held.take()).collect()
+    })
+    .await?;
+    download.handle.add_peer(proxy)?;
     download.held_at().await?;
     download.session.pause(&download.handle).await?;
     download.gate.release();
@@ -2102,6 +2119,123 @@ async fn a_files_read_ahead_is_what_the_torrent_is_told() -> anyhow::Result<()> 
         "the pieces read ahead hold the source's bytes"
     );
     drop(stream);
+    session.stop().await;
+    Ok(())
+}
+
+/// Patch "a piece is hashed as its blocks are written": a piece whose blocks were
+/// written in order is checked with no read of storage; a piece whose blocks came out of
+/// order is read back from its first gap; a corrupted block is still caught.
+///
+/// The torrent downloads 8 pieces of 1 MiB through a proxy to seeder A that holds back
+/// block 0 of the first piece it sends until block 1 has passed, holds back block 5 of
+/// the second piece until block 6 has passed, and flips a bit in block 0 of the third.
+/// The third piece fails its check, A is dropped, and seeder B, added then, sends the
+/// rest, each piece in order. The check of the first piece then reads back its blocks
+/// 1..64, the second's its blocks 6..64: 121 blocks. On 9.1.0 every check reads its piece
+/// back, the failed one twice: 9 MiB.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_piece_whose_blocks_came_in_order_is_checked_without_reading_it_back()
+-> anyhow::Result<()> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const PIECE_LEN: usize = 1 << 20;
+    const PIECES: usize = 8;
+    const BLOCK: usize = 16 << 10;
+    let opts = SeederOptions {
+        piece_length: Some(PIECE_LEN as u32),
+        upload_bps: None,
+    };
+    let a = Seeder::random(&[(FILE, PIECES * PIECE_LEN)], opts.clone()).await?;
+    let source = a.read(FILE)?;
+    let copy = tempfile::tempdir()?;
+    std::fs::write(copy.path().join(FILE), &source)?;
+    let b = Seeder::seed_torrent(
+        &copy.path().join(FILE),
+        bytes::Bytes::copy_from_slice(a.torrent()),
+        opts,
+    )
+    .await?;
+    let dir = tempfile::tempdir()?;
+    let session = isolated_session(dir.path(), 8).await?;
+    let gate = Arc::new(Gate::default());
+    let factory = GatedStorageFactory {
+        files: Default::default(),
+        gate: gate.clone(),
+    };
+    let handle = add_with_options(
+        &session,
+        &a,
+        AddTorrentOptions {
+            storage_factory: Some(librqbit::storage::StorageFactoryExt::boxed(factory)),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let read_before = gate.read_bytes.load(Ordering::SeqCst);
+
+    // The pieces in the order their first block passes, and the block held back.
+    let tampered = Arc::new(AtomicUsize::new(0));
+    let done = tampered.clone();
+    let mut order: Vec<[u8; 4]> = Vec::new();
+    let mut held: Option<Vec<u8>> = None;
+    let proxy = rewriting_proxy(a.addr(), move |mut message| {
+        if message.get(4) != Some(&PIECE) || message.len() < 13 + BLOCK {
+            return vec![message];
+        }
+        let index: [u8; 4] = message[5..9].try_into().expect("4 bytes");
+        let block =
+            u32::from_be_bytes(message[9..13].try_into().expect("4 bytes")) as usize / BLOCK;
+        if !order.contains(&index) {
+            order.push(index);
+        }
+        let nth = order.iter().position(|i| *i == index).unwrap_or(usize::MAX);
+        match (nth, block) {
+            (0, 0) | (1, 5) if held.is_none() => {
+                held = Some(message);
+                return Vec::new();
+            }
+            (2, 0) => {
+                message[13 + 100] ^= 1;
+                done.fetch_add(1, Ordering::SeqCst);
+                return vec![message];
+            }
+            _ => {}
+        }
+        match held.take() {
+            Some(earlier) => {
+                done.fetch_add(1, Ordering::SeqCst);
+                vec![message, earlier]
+            }
+            None => vec![message],
+        }
+    })
+    .await?;
+    handle.add_peer(proxy)?;
+    timeout(Duration::from_secs(20), async {
+        while tampered.load(Ordering::SeqCst) < 3 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .context("the proxy did not see three pieces")?;
+    handle.add_peer(b.addr())?;
+    timeout(Duration::from_secs(30), handle.wait_until_completed())
+        .await
+        .context("the download did not complete")??;
+    assert!(
+        std::fs::read(dir.path().join(FILE))? == source,
+        "the downloaded file differs from the source: the corrupted block got through"
+    );
+    let read = gate.read_bytes.load(Ordering::SeqCst) - read_before;
+    println!("the checks read {read} bytes ({} blocks)", read / BLOCK);
+    assert!(
+        read >= 121 * BLOCK,
+        "{read} bytes read: the pieces whose blocks came out of order were not read back"
+    );
+    assert!(
+        read < 3 * PIECE_LEN,
+        "{read} bytes read: pieces whose blocks came in order were read back"
+    );
     session.stop().await;
     Ok(())
 }

@@ -184,18 +184,31 @@ impl<'a> FileOps<'a> {
     }
 
     pub fn check_piece(&self, piece_index: ValidPieceIndex) -> anyhow::Result<bool> {
+        self.check_piece_from(piece_index, Sha1::new(), 0)
+    }
+
+    /// Checks a piece whose first `hashed` bytes `h` has hashed already: reads the rest.
+    pub fn check_piece_from(
+        &self,
+        piece_index: ValidPieceIndex,
+        mut h: Sha1,
+        hashed: u32,
+    ) -> anyhow::Result<bool> {
         if cfg!(feature = "_disable_disk_write_net_benchmark") {
             return Ok(true);
         }
 
-        let mut h = Sha1::new();
         let piece_length = self.torrent.lengths().piece_length(piece_index);
-        let mut absolute_offset = self.torrent.lengths().piece_offset(piece_index);
-        let mut buf = vec![0u8; std::cmp::min(65536, piece_length as usize)];
+        let hashed = hashed.min(piece_length);
+        let mut absolute_offset = self.torrent.lengths().piece_offset(piece_index) + hashed as u64;
+        let mut buf = vec![0u8; std::cmp::min(65536, (piece_length - hashed) as usize)];
 
-        let mut piece_remaining_bytes = piece_length as usize;
+        let mut piece_remaining_bytes = (piece_length - hashed) as usize;
 
         for (file_idx, fi) in self.file_infos.iter().enumerate() {
+            if piece_remaining_bytes == 0 {
+                break;
+            }
             let file_len = fi.len;
             if absolute_offset > file_len {
                 absolute_offset -= file_len;
@@ -307,12 +320,15 @@ impl<'a> FileOps<'a> {
         Ok(())
     }
 
+    /// Writes a received block. Returns whether storage holds its bytes as received:
+    /// not when part of it falls in a padding file, which is not written.
     pub fn write_chunk(
         &self,
         who_sent: PeerHandle,
         data: &Piece<ByteBuf<'a>>,
         chunk_info: &ChunkInfo,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<bool> {
+        let mut as_received = true;
         let mut absolute_offset = self.torrent.lengths().chunk_absolute_offset(chunk_info);
         let mut data = DoubleBufHelper::new(data.data().0, data.data().1);
 
@@ -338,6 +354,7 @@ impl<'a> FileOps<'a> {
             );
             let slices = data.as_ioslices(to_write);
             debug_assert_eq!(slices[0].len() + slices[1].len(), to_write);
+            as_received &= !file_info.attrs.padding;
             if !file_info.attrs.padding {
                 let written = self
                     .files
@@ -358,6 +375,6 @@ impl<'a> FileOps<'a> {
             absolute_offset = 0;
         }
 
-        Ok(())
+        Ok(as_received)
     }
 }

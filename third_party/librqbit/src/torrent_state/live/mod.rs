@@ -76,6 +76,7 @@ use peer_binary_protocol::{
         ut_pex::UtPex,
     },
 };
+use sha1w::{ISha1, Sha1};
 use tokio::sync::{
     Notify, OwnedSemaphorePermit, Semaphore,
     mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel},
@@ -91,6 +92,7 @@ use crate::{
     peer_connection::{
         PeerConnection, PeerConnectionHandler, PeerConnectionOptions, WriterRequest,
     },
+    piece_hashes::PieceHashes,
     piece_tracker::{AcquireRequest, AcquireResult, MAX_HELPERS, PieceTracker},
     session::CheckedIncomingConnection,
     session_stats::SessionStats,
@@ -187,6 +189,8 @@ pub struct TorrentStateLive {
     pub(crate) files: FileStorage,
 
     per_piece_locks: Vec<RwLock<()>>,
+    /// Hashes of the pieces being written, taken from their blocks as they arrive.
+    piece_hashes: PieceHashes,
 
     stats: AtomicStats,
     lengths: Lengths,
@@ -303,6 +307,7 @@ impl TorrentStateLive {
             per_piece_locks: (0..lengths.total_pieces())
                 .map(|_| RwLock::new(()))
                 .collect(),
+            piece_hashes: PieceHashes::default(),
             ratelimit_upload_tx,
             ratelimits,
         });
@@ -2387,8 +2392,14 @@ impl PeerHandler {
             //
 
             if !cfg!(feature = "_disable_disk_write_net_benchmark") {
+                // The piece's hash follows its writes in the order they reach storage.
+                let running_hash = state.piece_hashes.of(chunk_info.piece_index);
+                let mut running_hash = running_hash.lock();
                 match state.file_ops().write_chunk(addr, piece, chunk_info) {
-                    Ok(()) => {}
+                    Ok(as_received) => {
+                        let (a, b) = piece.data();
+                        running_hash.on_written(chunk_info.offset, [a, b], as_received);
+                    }
                     Err(e) => {
                         error!(
                             id = state.shared.id,
@@ -2442,9 +2453,14 @@ impl PeerHandler {
             full_piece_download_time: Duration,
         ) -> anyhow::Result<()> {
             let index = chunk_info.piece_index.get();
+            // The bytes hashed as they were written need not be read back.
+            let (sha1, hashed) = state
+                .piece_hashes
+                .take(chunk_info.piece_index)
+                .unwrap_or_else(|| (Sha1::new(), 0));
             match state
                 .file_ops()
-                .check_piece(chunk_info.piece_index)
+                .check_piece_from(chunk_info.piece_index, sha1, hashed)
                 .with_context(|| format!("error checking piece={index}"))?
             {
                 true => {
@@ -2508,7 +2524,8 @@ impl PeerHandler {
 
         // A block goes to the storage from here: a write of one block is short, and
         // leaving the runtime for it (a thread hand-off per 16 KiB) cost more than the
-        // write. The piece's hash check reads the whole piece back, so it runs blocking.
+        // write. The piece's hash check reads back what was not hashed as it was written
+        // (out of order), so it runs blocking.
         let completed = write_chunk(&self.state, self.addr, &piece, &chunk_info)
             .with_context(|| format!("error processing received chunk {chunk_info:?}"))?;
         if let Some(full_piece_download_time) = completed {

@@ -13,8 +13,12 @@ use super::{ApiPath, AppState};
 use crate::error::{ApiError, ErrorCode};
 use crate::range::RangeRequest;
 
-/// Bytes sent per chunk of a media body.
-const CHUNK: usize = 64 * 1024;
+/// Bytes read and sent per chunk of a media body. Each read of the engine's file stream
+/// is a system call handed to a blocking thread and back: at 64 KiB those cost 12 % of the
+/// server's CPU on a sequential read (1 GiB, unshaped benchmark, six alternating pairs:
+/// 2.64 -> 2.32 CPU-s per GiB, 416 -> 459 MB/s). 1 MiB measured the same as 256 KiB, for
+/// four times the memory a slow reader's response can hold.
+const CHUNK: usize = 256 * 1024;
 
 /// `GET /api/stream/{hash}`: the stream's default file.
 pub(super) async fn default_file(

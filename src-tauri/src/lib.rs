@@ -18,7 +18,7 @@ pub mod links;
 pub use command_names::COMMANDS;
 
 use cinemahalal_server::config::init_logging;
-use cinemahalal_server::start::shutdown_signal;
+use cinemahalal_server::start::{runtime, shutdown_signal};
 use commands::Desktop;
 use tauri::Manager;
 
@@ -35,6 +35,9 @@ macro_rules! handlers {
 pub fn run() -> anyhow::Result<()> {
     let config = backend::config_from_env().unwrap_or_else(|e| e.exit());
     init_logging(config.log_format, "info");
+    // The backend's runtime, which Tauri's commands share; kept until the app ends.
+    let runtime = runtime()?;
+    tauri::async_runtime::set(runtime.handle().clone());
 
     let args: Vec<String> = std::env::args().collect();
     let cwd = std::env::current_dir().unwrap_or_default();

@@ -1999,9 +1999,9 @@ async fn a_piece_being_checked_when_the_torrent_pauses_is_not_lost() -> anyhow::
     const CHECK_READ: usize = 64 << 10;
     let download = gated_download().await?;
     download.gate.arm(CHECK_READ);
-    // A piece whose blocks come in order is checked with no read (patch "a piece is
-    // hashed as its blocks are written"): piece 0's block 0 comes after block 1, so its
-    // check reads the piece back from block 1.
+    // A piece whose blocks come in order is checked with no read (patch "a piece's
+    // blocks are hashed as they are written"): piece 0's block 0 comes after block 1, so
+    // its check reads the piece back from block 1.
     let mut held = None;
     let proxy = rewriting_proxy(download.seeder.addr(), move |message| {
         let block_0_of_piece_0 =
@@ -2123,7 +2123,7 @@ async fn a_files_read_ahead_is_what_the_torrent_is_told() -> anyhow::Result<()> 
     Ok(())
 }
 
-/// Patch "a piece is hashed as its blocks are written": a piece whose blocks were
+/// Patch "a piece's blocks are hashed as they are written": a piece whose blocks were
 /// written in order is checked with no read of storage; a piece whose blocks came out of
 /// order is read back from its first gap; a corrupted block is still caught.
 ///

@@ -1256,6 +1256,24 @@ struct TwoSeeders {
     handle: Arc<ManagedTorrent>,
 }
 
+/// A second seeder of `a`'s torrent, from a copy of its file (`source`) in a folder of
+/// its own, which it seeds while the folder lives.
+async fn second_seeder(
+    a: &Seeder,
+    source: &[u8],
+    opts: SeederOptions,
+) -> anyhow::Result<(Seeder, tempfile::TempDir)> {
+    let copy = tempfile::tempdir()?;
+    std::fs::write(copy.path().join(FILE), source)?;
+    let b = Seeder::seed_torrent(
+        &copy.path().join(FILE),
+        bytes::Bytes::copy_from_slice(a.torrent()),
+        opts,
+    )
+    .await?;
+    Ok((b, copy))
+}
+
 async fn two_seeders(piece: usize, pieces: usize) -> anyhow::Result<TwoSeeders> {
     let opts = SeederOptions {
         piece_length: Some(piece as u32),
@@ -1263,14 +1281,7 @@ async fn two_seeders(piece: usize, pieces: usize) -> anyhow::Result<TwoSeeders> 
     };
     let a = Seeder::random(&[(FILE, pieces * piece)], opts.clone()).await?;
     let source = a.read(FILE)?;
-    let copy = tempfile::tempdir()?;
-    std::fs::write(copy.path().join(FILE), &source)?;
-    let b = Seeder::seed_torrent(
-        &copy.path().join(FILE),
-        bytes::Bytes::copy_from_slice(a.torrent()),
-        opts,
-    )
-    .await?;
+    let (b, copy) = second_seeder(&a, &source, opts).await?;
     let dir = tempfile::tempdir()?;
     let session = isolated_session(dir.path(), 8).await?;
     let handle = add_without_peers(&session, &a, false).await?;
@@ -1759,6 +1770,29 @@ struct GatedDownload {
     _release: ReleaseOnDrop,
 }
 
+/// Adds the seeder's torrent (as `add_with_options`) into a `GatedStorage`: the torrent
+/// and the storage's gate.
+async fn add_gated(
+    session: &Arc<Session>,
+    seeder: &Seeder,
+) -> anyhow::Result<(Arc<ManagedTorrent>, Arc<Gate>)> {
+    let gate = Arc::new(Gate::default());
+    let factory = GatedStorageFactory {
+        files: Default::default(),
+        gate: gate.clone(),
+    };
+    let handle = add_with_options(
+        session,
+        seeder,
+        AddTorrentOptions {
+            storage_factory: Some(librqbit::storage::StorageFactoryExt::boxed(factory)),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok((handle, gate))
+}
+
 async fn gated_download() -> anyhow::Result<GatedDownload> {
     let seeder = Seeder::random(
         &[(FILE, 8 << 20)],
@@ -1771,20 +1805,7 @@ async fn gated_download() -> anyhow::Result<GatedDownload> {
     let source = seeder.read(FILE)?;
     let dir = tempfile::tempdir()?;
     let session = isolated_session(dir.path(), 1).await?;
-    let gate = Arc::new(Gate::default());
-    let factory = GatedStorageFactory {
-        files: Default::default(),
-        gate: gate.clone(),
-    };
-    let handle = add_with_options(
-        &session,
-        &seeder,
-        AddTorrentOptions {
-            storage_factory: Some(librqbit::storage::StorageFactoryExt::boxed(factory)),
-            ..Default::default()
-        },
-    )
-    .await?;
+    let (handle, gate) = add_gated(&session, &seeder).await?;
     Ok(GatedDownload {
         seeder,
         source,
@@ -2147,30 +2168,10 @@ async fn a_piece_whose_blocks_came_in_order_is_checked_without_reading_it_back()
     };
     let a = Seeder::random(&[(FILE, PIECES * PIECE_LEN)], opts.clone()).await?;
     let source = a.read(FILE)?;
-    let copy = tempfile::tempdir()?;
-    std::fs::write(copy.path().join(FILE), &source)?;
-    let b = Seeder::seed_torrent(
-        &copy.path().join(FILE),
-        bytes::Bytes::copy_from_slice(a.torrent()),
-        opts,
-    )
-    .await?;
+    let (b, _copy) = second_seeder(&a, &source, opts).await?;
     let dir = tempfile::tempdir()?;
     let session = isolated_session(dir.path(), 8).await?;
-    let gate = Arc::new(Gate::default());
-    let factory = GatedStorageFactory {
-        files: Default::default(),
-        gate: gate.clone(),
-    };
-    let handle = add_with_options(
-        &session,
-        &a,
-        AddTorrentOptions {
-            storage_factory: Some(librqbit::storage::StorageFactoryExt::boxed(factory)),
-            ..Default::default()
-        },
-    )
-    .await?;
+    let (handle, gate) = add_gated(&session, &a).await?;
     let read_before = gate.read_bytes.load(Ordering::SeqCst);
 
     // The pieces in the order their first block passes, and the block held back.

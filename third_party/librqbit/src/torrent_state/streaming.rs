@@ -285,16 +285,16 @@ impl AsyncRead for FileStream {
         }
 
         // actually stream the piece
-        let buf = tbuf.initialize_unfilled();
         let file_remaining = self.file_len - self.position;
         let bytes_to_read: usize = poll_try_io!(
-            (buf.len() as u64)
+            (tbuf.remaining() as u64)
                 .min(current.piece_remaining as u64)
                 .min(file_remaining)
                 .try_into()
         );
 
-        let buf = &mut buf[..bytes_to_read];
+        // Only what the read fills is initialized: a caller's buffer may be much larger.
+        let buf = tbuf.initialize_unfilled_to(bytes_to_read);
 
         let _blocking_permit = match self.blocking_permits.poll_acquire(cx) {
             Poll::Ready(permit) => poll_try_io!(permit.context("blocking semaphore closed")),

@@ -9,8 +9,9 @@ use futures::TryFutureExt;
 use peer_binary_protocol::{Handshake, Message, MessageDeserializeError};
 use tokio::io::AsyncReadExt;
 
-// This should be greater than MAX_MSG_LEN
-const BUFLEN: usize = 0x8000; // 32kb
+// This should be greater than MAX_MSG_LEN. Room for several blocks (16 KiB each): a
+// read takes what a fast peer has queued in the socket, not one block at a time.
+const BUFLEN: usize = 0x20000; // 128kb
 
 /// A ringbuffer for reading bittorrent messages from socket.
 /// Messages may thus span 2 slices (notably, Piece message and UtMetadata messages), which is reflected in their contents.
@@ -41,7 +42,11 @@ macro_rules! as_slices {
 impl ReadBuf {
     pub fn new() -> Self {
         Self {
-            buf: Box::new([0u8; BUFLEN]),
+            // Allocated zeroed on the heap, never built on the stack.
+            buf: vec![0u8; BUFLEN]
+                .into_boxed_slice()
+                .try_into()
+                .expect("a boxed slice of BUFLEN bytes"),
             start: 0,
             len: 0,
         }
@@ -95,21 +100,15 @@ impl ReadBuf {
     // in the middle of bencoded data (as we only can deserialize bencode from a single slice).
     fn make_contiguous(&mut self) -> Result<()> {
         if self.is_contiguous() {
-            #[allow(clippy::cast_possible_truncation)]
             return Err(Error::BugReadBufMakeContiguous {
-                start: self.start as u16,
-                len: self.len as u16,
+                start: u16::try_from(self.start).unwrap_or(u16::MAX),
+                len: u16::try_from(self.len).unwrap_or(u16::MAX),
             });
         }
 
-        // This should be so rare that it's not worth writing complex in-place code.
-        // See the source in VecDequeue::make_contiguous to see how involved it would be
-        // otherwise.
-        let mut new = [0u8; BUFLEN];
-        let (first, second) = as_slices!(self);
-        new[..first.len()].copy_from_slice(first);
-        new[first.len()..first.len() + second.len()].copy_from_slice(second);
-        *self.buf = new;
+        // The data is [start..BUFLEN) followed by [0..wrapped): rotating the buffer left
+        // by `start` puts it at [0..len), in place.
+        self.buf.rotate_left(self.start);
         self.start = 0;
         Ok(())
     }

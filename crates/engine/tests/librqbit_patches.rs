@@ -1185,7 +1185,8 @@ async fn most_outstanding_downloading(
 
 /// Patch "a peer's queue of requests follows its rate and round trip": with no stream
 /// at all, a peer is asked for what it sends in twice its round trip and 10 ms (since
-/// patch 17: the larger of the two), at least 4 blocks (since patch 17: 2). A seeder at
+/// patch 17: the larger of the two; since its follow-up, 6 ms and the round trip less the
+/// block's own transfer), at least 4 blocks (since patch 17: 2). A seeder at
 /// 2 MiB/s on loopback is kept to a few blocks, where 9.1.0 asks
 /// for 128 (a second of its upload, which a seek made then would wait behind); the same
 /// seeder 100 ms away is asked for more than it sends in 100 ms (12.5 blocks), so the
@@ -2386,5 +2387,118 @@ async fn a_peers_queued_blocks_are_read_several_at_a_time() -> anyhow::Result<()
         per_read > 32 << 10,
         "{per_read} bytes per read: not more than a 32 KiB ring holds"
     );
+    Ok(())
+}
+
+/// A TCP proxy to `seeder` for one connection whose link to the client carries one block
+/// per `interval` and takes `latency` more, as a shaped link would: each PIECE message
+/// is passed on `latency` after an `interval` after the one before (or after it came, if
+/// later); other messages keep their place in line. Returns its address and the most
+/// requests the client had outstanding (asked for and not yet passed on) once `settled`
+/// after its first request.
+async fn pacing_proxy(
+    seeder: SocketAddr,
+    interval: Duration,
+    latency: Duration,
+    settled: Duration,
+) -> anyhow::Result<(SocketAddr, Arc<std::sync::atomic::AtomicI64>)> {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let max = Arc::new(AtomicI64::new(0));
+    let max_seen = max.clone();
+    tokio::spawn(async move {
+        let Ok((client, _)) = listener.accept().await else {
+            return;
+        };
+        let Ok(upstream) = TcpStream::connect(seeder).await else {
+            return;
+        };
+        let outstanding = Arc::new(AtomicI64::new(0));
+        let first_request = Arc::new(std::sync::OnceLock::<tokio::time::Instant>::new());
+        let (mut client_r, mut client_w) = client.into_split();
+        let (mut up_r, mut up_w) = upstream.into_split();
+        let up = {
+            let (outstanding, first_request, max) =
+                (outstanding.clone(), first_request.clone(), max_seen.clone());
+            tokio::spawn(async move {
+                let _: anyhow::Result<()> = async {
+                    let mut handshake = [0u8; 68];
+                    client_r.read_exact(&mut handshake).await?;
+                    up_w.write_all(&handshake).await?;
+                    loop {
+                        let message = read_framed_message(&mut client_r).await?;
+                        match message.get(4) {
+                            Some(&REQUEST) => {
+                                let first = first_request.get_or_init(tokio::time::Instant::now);
+                                let now = outstanding.fetch_add(1, Ordering::SeqCst) + 1;
+                                if first.elapsed() >= settled {
+                                    max.fetch_max(now, Ordering::SeqCst);
+                                }
+                            }
+                            Some(&CANCEL) => {
+                                outstanding.fetch_sub(1, Ordering::SeqCst);
+                            }
+                            _ => {}
+                        }
+                        up_w.write_all(&message).await?;
+                    }
+                }
+                .await;
+            })
+        };
+        let _: anyhow::Result<()> = async {
+            let mut handshake = [0u8; 68];
+            up_r.read_exact(&mut handshake).await?;
+            client_w.write_all(&handshake).await?;
+            let mut last = tokio::time::Instant::now();
+            loop {
+                let message = read_framed_message(&mut up_r).await?;
+                let now = tokio::time::Instant::now();
+                if message.get(4) == Some(&PIECE) {
+                    last = last.max(now) + interval;
+                    tokio::time::sleep_until(last + latency).await;
+                    outstanding.fetch_sub(1, Ordering::SeqCst);
+                }
+                client_w.write_all(&message).await?;
+            }
+        }
+        .await;
+        up.abort();
+    });
+    Ok((addr, max))
+}
+
+/// Patch "a peer's queue of requests follows its rate and round trip", follow-up: the
+/// round trip a peer's first block times ends with that block's own transfer, which is
+/// not doubled, and `QUEUE_TIME` is 6 ms. A peer on a link that carries one block per
+/// 16 ms (1 MiB/s) with 4 ms of latency is asked for 2 blocks at a time once its rate is
+/// known: one on the link, one to send next (what it sends in a round trip is 1.25
+/// blocks). Before the follow-up it was asked for 3 (twice a round trip of about 20 ms),
+/// and a seek waited behind one more block at every such peer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_whose_round_trip_is_its_blocks_transfer_is_asked_for_two() -> anyhow::Result<()> {
+    let OneSeeder {
+        seeder,
+        source: _,
+        dir: _dir,
+        session,
+        handle,
+    } = one_seeder(4 << 20, 256 << 10, None, 8).await?;
+    let (proxy, max_outstanding) = pacing_proxy(
+        seeder.addr(),
+        Duration::from_millis(16),
+        Duration::from_millis(4),
+        Duration::from_millis(1500),
+    )
+    .await?;
+    handle.add_peer(proxy)?;
+    timeout(Duration::from_secs(60), handle.wait_until_completed())
+        .await
+        .context("the download did not complete")??;
+    session.stop().await;
+    let most = max_outstanding.load(std::sync::atomic::Ordering::SeqCst);
+    println!("a peer sending a block per 16 ms was asked for at most {most} blocks at once");
+    assert_eq!(most, 2, "requests outstanding at a peer on a 1 MiB/s link");
     Ok(())
 }

@@ -1074,7 +1074,7 @@ const UNANSWERED_REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
 /// long, at its measured rate: enough to keep it busy, little for a request that becomes
 /// urgent (a stream's seek, a piece a stream waits for) to wait behind, since what a peer
 /// was asked for and has started sending cannot be called back.
-const QUEUE_TIME: Duration = Duration::from_millis(10);
+const QUEUE_TIME: Duration = Duration::from_millis(6);
 
 /// All a peer is asked for at once until its first block times its round trip, in blocks
 /// (64 KiB).
@@ -1184,10 +1184,12 @@ impl PeerRate {
         (window / REFILL_FRACTION).min(in_refill_time).max(1)
     }
 
-    /// How many blocks to keep outstanding: the larger of what the peer sends in twice its
-    /// round trip and in `QUEUE_TIME`. Until its rate is measured, the peer is taken to
-    /// send a block per round trip (its first block came in one): two blocks, more if a
-    /// round trip is shorter than `QUEUE_TIME`.
+    /// How many blocks to keep outstanding: the larger of what the peer sends in
+    /// `QUEUE_TIME` and, besides the block it is sending, in twice the rest of its round
+    /// trip (the round trip ends with the timed block's own transfer, which is not
+    /// doubled). Until its rate is measured, the peer is taken to send a block per round
+    /// trip (its first block came in one): two blocks, more if a round trip is shorter
+    /// than `QUEUE_TIME`.
     fn window(&self) -> usize {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let blocks = |bytes_per_sec: f64, time: Duration| {
@@ -1195,7 +1197,14 @@ impl PeerRate {
         };
         let round_trip = self.round_trip.unwrap_or_default();
         let window = match self.bytes_per_sec {
-            Some(bps) => blocks(bps, 2 * round_trip).max(blocks(bps, QUEUE_TIME)),
+            Some(bps) => {
+                // The round trip ends with the timed block's own transfer at the peer's
+                // rate: besides the block being sent, what is in flight is twice the rest.
+                let transfer = Duration::try_from_secs_f64(f64::from(CHUNK_SIZE) / bps)
+                    .unwrap_or(Duration::MAX);
+                (1 + blocks(bps, 2 * round_trip.saturating_sub(transfer)))
+                    .max(blocks(bps, QUEUE_TIME))
+            }
             None if round_trip.is_zero() => return INITIAL_WINDOW,
             None => usize::try_from(QUEUE_TIME.as_nanos().div_ceil(round_trip.as_nanos()))
                 .unwrap_or(usize::MAX),

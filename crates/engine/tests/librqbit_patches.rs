@@ -1079,37 +1079,59 @@ async fn a_full_queue_is_topped_up_in_batches() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A proxy that counts the requests the client has outstanding: REQUESTs it sent, less
-/// the CANCELs it sent and the PIECEs the seeder answered. The counter it returns keeps
-/// the most outstanding just after a REQUEST sent within `counted`, timed from the first
-/// REQUEST: the most the client asked for at once then.
+/// The requests a client has outstanding at a proxy: REQUESTs it sent, less the CANCELs
+/// it sent and the PIECEs passed on to it. Keeps the most outstanding just after a
+/// REQUEST sent within `counted`, timed from the first REQUEST: the most the client
+/// asked for at once then.
+struct OutstandingRequests {
+    counted: std::ops::Range<Duration>,
+    first_request: std::sync::OnceLock<std::time::Instant>,
+    now: std::sync::atomic::AtomicI64,
+    max: Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl OutstandingRequests {
+    fn new(counted: std::ops::Range<Duration>) -> Self {
+        Self {
+            counted,
+            first_request: Default::default(),
+            now: Default::default(),
+            max: Default::default(),
+        }
+    }
+
+    /// A message from the client (`REQUEST`, `CANCEL`) or to it (`PIECE`), by its body.
+    fn note(&self, body: &[u8]) {
+        use std::sync::atomic::Ordering::SeqCst;
+        match body.first() {
+            Some(&REQUEST) => {
+                let first = self.first_request.get_or_init(std::time::Instant::now);
+                let now = self.now.fetch_add(1, SeqCst) + 1;
+                if self.counted.contains(&first.elapsed()) {
+                    self.max.fetch_max(now, SeqCst);
+                }
+            }
+            Some(&CANCEL | &PIECE) => {
+                self.now.fetch_sub(1, SeqCst);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A proxy that counts the requests the client has outstanding (`OutstandingRequests`,
+/// a PIECE counted as it comes from the seeder), holding the client's messages back for
+/// `delay`: the proxy's address and the most outstanding within `counted`.
 async fn request_counting_proxy(
     seeder: SocketAddr,
     counted: std::ops::Range<Duration>,
     delay: Duration,
 ) -> anyhow::Result<(SocketAddr, Arc<std::sync::atomic::AtomicI64>)> {
-    use std::sync::atomic::{AtomicI64, Ordering};
-    let outstanding = Arc::new(AtomicI64::new(0));
-    let max = Arc::new(AtomicI64::new(0));
-    let first_request = Arc::new(std::sync::OnceLock::<std::time::Instant>::new());
-    let note = {
-        let max = max.clone();
-        move |_to_seeder: bool, body: &[u8]| {
-            match body.first() {
-                Some(&REQUEST) => {
-                    let first = first_request.get_or_init(std::time::Instant::now);
-                    let now = outstanding.fetch_add(1, Ordering::Relaxed) + 1;
-                    if counted.contains(&first.elapsed()) {
-                        max.fetch_max(now, Ordering::Relaxed);
-                    }
-                }
-                Some(&CANCEL | &PIECE) => {
-                    outstanding.fetch_sub(1, Ordering::Relaxed);
-                }
-                _ => {}
-            }
-            true
-        }
+    let requests = Arc::new(OutstandingRequests::new(counted));
+    let max = requests.max.clone();
+    let note = move |_to_seeder: bool, body: &[u8]| {
+        requests.note(body);
+        true
     };
     Ok((delaying_proxy(seeder, delay, note).await?, max))
 }
@@ -1161,26 +1183,45 @@ async fn a_waiting_stream_keeps_a_peers_queue_short() -> anyhow::Result<()> {
 }
 
 /// The most requests a download with no stream keeps outstanding at its one peer, a
-/// seeder capped at 2 MiB/s a round trip of `delay` away, within `counted` from the
-/// first request.
-async fn most_outstanding_downloading(
-    delay: Duration,
-    counted: std::ops::Range<Duration>,
-) -> anyhow::Result<i64> {
+/// seeder of `len` bytes (256 KiB pieces) sending at most `upload_bps`, reached through
+/// the proxy `proxy` makes (its address and the count it keeps).
+async fn most_outstanding_through<P, F>(
+    len: usize,
+    upload_bps: Option<u32>,
+    proxy: P,
+) -> anyhow::Result<i64>
+where
+    P: FnOnce(SocketAddr) -> F,
+    F: std::future::Future<
+            Output = anyhow::Result<(SocketAddr, Arc<std::sync::atomic::AtomicI64>)>,
+        >,
+{
     let OneSeeder {
         seeder,
         source: _,
         dir: _dir,
         session,
         handle,
-    } = one_seeder(8 << 20, 256 << 10, Some(2 << 20), 8).await?;
-    let (proxy, max_outstanding) = request_counting_proxy(seeder.addr(), counted, delay).await?;
+    } = one_seeder(len, 256 << 10, upload_bps, 8).await?;
+    let (proxy, max_outstanding) = proxy(seeder.addr()).await?;
     handle.add_peer(proxy)?;
     timeout(Duration::from_secs(60), handle.wait_until_completed())
         .await
         .context("the download did not complete")??;
     session.stop().await;
-    Ok(max_outstanding.load(std::sync::atomic::Ordering::Relaxed))
+    Ok(max_outstanding.load(std::sync::atomic::Ordering::SeqCst))
+}
+
+/// `most_outstanding_through` a seeder of 8 MiB capped at 2 MiB/s a round trip of
+/// `delay` away, counted within `counted` from the first request.
+async fn most_outstanding_downloading(
+    delay: Duration,
+    counted: std::ops::Range<Duration>,
+) -> anyhow::Result<i64> {
+    most_outstanding_through(8 << 20, Some(2 << 20), |seeder| {
+        request_counting_proxy(seeder, counted, delay)
+    })
+    .await
 }
 
 /// Patch "a peer's queue of requests follows its rate and round trip": with no stream
@@ -2394,19 +2435,18 @@ async fn a_peers_queued_blocks_are_read_several_at_a_time() -> anyhow::Result<()
 /// per `interval` and takes `latency` more, as a shaped link would: each PIECE message
 /// is passed on `latency` after an `interval` after the one before (or after it came, if
 /// later); other messages keep their place in line. Returns its address and the most
-/// requests the client had outstanding (asked for and not yet passed on) once `settled`
-/// after its first request.
+/// requests the client had outstanding (`OutstandingRequests`, a PIECE counted as it is
+/// passed on) once `settled` after its first request.
 async fn pacing_proxy(
     seeder: SocketAddr,
     interval: Duration,
     latency: Duration,
     settled: Duration,
 ) -> anyhow::Result<(SocketAddr, Arc<std::sync::atomic::AtomicI64>)> {
-    use std::sync::atomic::{AtomicI64, Ordering};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let max = Arc::new(AtomicI64::new(0));
-    let max_seen = max.clone();
+    let requests = Arc::new(OutstandingRequests::new(settled..Duration::MAX));
+    let max = requests.max.clone();
     tokio::spawn(async move {
         let Ok((client, _)) = listener.accept().await else {
             return;
@@ -2414,13 +2454,10 @@ async fn pacing_proxy(
         let Ok(upstream) = TcpStream::connect(seeder).await else {
             return;
         };
-        let outstanding = Arc::new(AtomicI64::new(0));
-        let first_request = Arc::new(std::sync::OnceLock::<tokio::time::Instant>::new());
         let (mut client_r, mut client_w) = client.into_split();
         let (mut up_r, mut up_w) = upstream.into_split();
         let up = {
-            let (outstanding, first_request, max) =
-                (outstanding.clone(), first_request.clone(), max_seen.clone());
+            let requests = requests.clone();
             tokio::spawn(async move {
                 let _: anyhow::Result<()> = async {
                     let mut handshake = [0u8; 68];
@@ -2428,42 +2465,46 @@ async fn pacing_proxy(
                     up_w.write_all(&handshake).await?;
                     loop {
                         let message = read_framed_message(&mut client_r).await?;
-                        match message.get(4) {
-                            Some(&REQUEST) => {
-                                let first = first_request.get_or_init(tokio::time::Instant::now);
-                                let now = outstanding.fetch_add(1, Ordering::SeqCst) + 1;
-                                if first.elapsed() >= settled {
-                                    max.fetch_max(now, Ordering::SeqCst);
-                                }
-                            }
-                            Some(&CANCEL) => {
-                                outstanding.fetch_sub(1, Ordering::SeqCst);
-                            }
-                            _ => {}
-                        }
+                        requests.note(&message[4..]);
                         up_w.write_all(&message).await?;
                     }
                 }
                 .await;
             })
         };
+        // The link: a message is due when the link has carried it (a PIECE takes an
+        // `interval` once the one before is through) and `latency` more.
+        let (tx, mut rx) =
+            tokio::sync::mpsc::unbounded_channel::<(tokio::time::Instant, Vec<u8>)>();
+        let down = tokio::spawn(async move {
+            let _: anyhow::Result<()> = async {
+                while let Some((due, message)) = rx.recv().await {
+                    tokio::time::sleep_until(due).await;
+                    if message.get(4) == Some(&PIECE) {
+                        requests.note(&message[4..]);
+                    }
+                    client_w.write_all(&message).await?;
+                }
+                Ok(())
+            }
+            .await;
+        });
         let _: anyhow::Result<()> = async {
             let mut handshake = [0u8; 68];
             up_r.read_exact(&mut handshake).await?;
-            client_w.write_all(&handshake).await?;
-            let mut last = tokio::time::Instant::now();
+            tx.send((tokio::time::Instant::now(), handshake.to_vec()))?;
+            let mut carried = tokio::time::Instant::now();
             loop {
                 let message = read_framed_message(&mut up_r).await?;
-                let now = tokio::time::Instant::now();
+                carried = carried.max(tokio::time::Instant::now());
                 if message.get(4) == Some(&PIECE) {
-                    last = last.max(now) + interval;
-                    tokio::time::sleep_until(last + latency).await;
-                    outstanding.fetch_sub(1, Ordering::SeqCst);
+                    carried += interval;
                 }
-                client_w.write_all(&message).await?;
+                tx.send((carried + latency, message))?;
             }
         }
         .await;
+        down.abort();
         up.abort();
     });
     Ok((addr, max))
@@ -2478,26 +2519,15 @@ async fn pacing_proxy(
 /// and a seek waited behind one more block at every such peer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_whose_round_trip_is_its_blocks_transfer_is_asked_for_two() -> anyhow::Result<()> {
-    let OneSeeder {
-        seeder,
-        source: _,
-        dir: _dir,
-        session,
-        handle,
-    } = one_seeder(4 << 20, 256 << 10, None, 8).await?;
-    let (proxy, max_outstanding) = pacing_proxy(
-        seeder.addr(),
-        Duration::from_millis(16),
-        Duration::from_millis(4),
-        Duration::from_millis(1500),
-    )
+    let most = most_outstanding_through(4 << 20, None, |seeder| {
+        pacing_proxy(
+            seeder,
+            Duration::from_millis(16),
+            Duration::from_millis(4),
+            Duration::from_millis(1500),
+        )
+    })
     .await?;
-    handle.add_peer(proxy)?;
-    timeout(Duration::from_secs(60), handle.wait_until_completed())
-        .await
-        .context("the download did not complete")??;
-    session.stop().await;
-    let most = max_outstanding.load(std::sync::atomic::Ordering::SeqCst);
     println!("a peer sending a block per 16 ms was asked for at most {most} blocks at once");
     assert_eq!(most, 2, "requests outstanding at a peer on a 1 MiB/s link");
     Ok(())

@@ -1070,10 +1070,10 @@ const DEFAULT_PEER_REQUEST_WINDOW: usize = 128;
 /// the default read timeout, so the peer can answer before it is disconnected.
 const UNANSWERED_REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
 
-/// A peer is asked for the larger of what it sends in twice its round trip and in this
-/// long, at its measured rate: enough to keep it busy, little for a request that becomes
-/// urgent (a stream's seek, a piece a stream waits for) to wait behind, since what a peer
-/// was asked for and has started sending cannot be called back.
+/// A peer is asked for at least what it sends in this long at its measured rate (see
+/// `PeerRate::window` for the round-trip term): enough to keep it busy, little for a
+/// request that becomes urgent (a stream's seek, a piece a stream waits for) to wait
+/// behind, since what a peer was asked for and has started sending cannot be called back.
 const QUEUE_TIME: Duration = Duration::from_millis(6);
 
 /// All a peer is asked for at once until its first block times its round trip, in blocks

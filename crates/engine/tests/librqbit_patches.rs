@@ -2330,9 +2330,9 @@ async fn a_stream_read_initializes_only_what_it_fills() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Read system calls so far by this process's threads named `name` (from
-/// `/proc/self/task/*/io`; a thread that has ended is not counted).
-fn reads_by_threads_named(name: &str) -> anyhow::Result<u64> {
+/// The sum of the count `key` (a line `key: N`) in `file` of `/proc/self/task/*/` over
+/// this process's threads named `name` (a thread that has ended is not counted).
+fn count_of_threads_named(name: &str, file: &str, key: &str) -> anyhow::Result<u64> {
     let mut total = 0;
     for task in std::fs::read_dir("/proc/self/task")? {
         let path = task?.path();
@@ -2342,16 +2342,21 @@ fn reads_by_threads_named(name: &str) -> anyhow::Result<u64> {
         if comm.trim_end() != name {
             continue;
         }
-        let Ok(io) = std::fs::read_to_string(path.join("io")) else {
+        let Ok(counts) = std::fs::read_to_string(path.join(file)) else {
             continue;
         };
-        total += io
+        total += counts
             .lines()
-            .find_map(|line| line.strip_prefix("syscr:"))
+            .find_map(|line| line.strip_prefix(key)?.strip_prefix(':'))
             .and_then(|count| count.trim().parse::<u64>().ok())
-            .context("no syscr in a thread's io")?;
+            .with_context(|| format!("no {key} in a thread's {file}"))?;
     }
     Ok(total)
+}
+
+/// Read system calls so far by this process's threads named `name`.
+fn reads_by_threads_named(name: &str) -> anyhow::Result<u64> {
+    count_of_threads_named(name, "io", "syscr")
 }
 
 /// Patch "a peer's queued blocks are read several at a time": a connection's reads take
@@ -2427,6 +2432,127 @@ async fn a_peers_queued_blocks_are_read_several_at_a_time() -> anyhow::Result<()
     assert!(
         per_read > 32 << 10,
         "{per_read} bytes per read: not more than a 32 KiB ring holds"
+    );
+    Ok(())
+}
+
+/// Patch "a stream reads what the page cache holds on the worker": a stream's read of
+/// bytes the page cache holds (a piece just written and checked) is done in the task that
+/// polls it, where 9.1.0 left the runtime's worker for each read (`block_in_place`), which
+/// hands the worker to another thread and back.
+///
+/// The session downloads 16 MiB on a runtime of its own with one worker, then one stream
+/// reads the file in 256 KiB reads while a task that spins 1 ms at a time keeps the worker
+/// wanted. A read that leaves the worker hands it to another thread, and a thread is put
+/// to sleep when the read is done; nothing else in the runtime sleeps, so the voluntary
+/// context switches of its threads during the reads count the reads that left the worker.
+#[tokio::test]
+async fn a_stream_reads_what_the_page_cache_holds_on_the_worker() -> anyhow::Result<()> {
+    const THREADS: &str = "cached-reads";
+    const LEN: usize = 16 << 20;
+    const READ: usize = 256 << 10;
+    let seeder = Seeder::random(
+        &[(FILE, LEN)],
+        SeederOptions {
+            piece_length: Some(1 << 20),
+            upload_bps: None,
+        },
+    )
+    .await?;
+    let source = seeder.read(FILE)?;
+    let peer = seeder.addr();
+    let client = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name(THREADS)
+        .enable_all()
+        .build()?;
+    let dir = tempfile::tempdir()?;
+    let read = {
+        let (dir, torrent) = (dir.path().to_path_buf(), seeder.torrent().to_vec());
+        client.spawn(async move {
+            let session = isolated_session(&dir, 2).await?;
+            let handle = session
+                .add_torrent(
+                    AddTorrent::from_bytes(torrent),
+                    Some(AddTorrentOptions {
+                        overwrite: true,
+                        ..Default::default()
+                    }),
+                )
+                .await?
+                .into_handle()
+                .context("the torrent was not added")?;
+            handle.wait_until_initialized().await?;
+            handle.add_peer(peer)?;
+            timeout(Duration::from_secs(60), handle.wait_until_completed())
+                .await
+                .context("the download did not complete")??;
+            let mut stream = handle.clone().stream(0).await?;
+            let mut bytes = Vec::with_capacity(LEN);
+            let mut buf = vec![0; READ];
+            // Other work waits for the worker, as a peer's blocks would (spinning, so that
+            // it puts no thread to sleep itself): a read that leaves the worker hands it over.
+            let busy = tokio::spawn(async {
+                loop {
+                    let start = std::time::Instant::now();
+                    while start.elapsed() < Duration::from_millis(1) {
+                        std::hint::spin_loop();
+                    }
+                    tokio::task::yield_now().await;
+                }
+            });
+            tokio::task::yield_now().await;
+            let before = count_of_threads_named(THREADS, "status", "voluntary_ctxt_switches")?;
+            let mut reads = 0;
+            loop {
+                let n = stream.read(&mut buf).await?;
+                if n == 0 {
+                    break;
+                }
+                reads += 1;
+                bytes.extend_from_slice(&buf[..n]);
+                // As a response body's sender does when the socket is full: the next read
+                // is polled anew, on whichever thread then holds the worker.
+                tokio::task::yield_now().await;
+            }
+            let switches =
+                count_of_threads_named(THREADS, "status", "voluntary_ctxt_switches")? - before;
+            busy.abort();
+            // What is not cached is read from the disk: the second half of every read's
+            // range is dropped from the page cache, and the file is read again.
+            let file = std::fs::File::open(dir.join(FILE))?;
+            file.sync_all()?;
+            for offset in (READ / 2..LEN).step_by(READ) {
+                // SAFETY: a plain system call on an open file descriptor.
+                let dropped = unsafe {
+                    libc::posix_fadvise(
+                        std::os::fd::AsRawFd::as_raw_fd(&file),
+                        libc::off_t::try_from(offset)?,
+                        libc::off_t::try_from(READ / 2)?,
+                        libc::POSIX_FADV_DONTNEED,
+                    )
+                };
+                anyhow::ensure!(dropped == 0, "posix_fadvise failed: {dropped}");
+            }
+            stream.seek(SeekFrom::Start(0)).await?;
+            let mut again = Vec::with_capacity(LEN);
+            stream.read_to_end(&mut again).await?;
+            drop(stream);
+            session.stop().await;
+            anyhow::ensure!(
+                again == bytes,
+                "the second read's bytes differ from the first's"
+            );
+            anyhow::Ok((bytes, reads, switches))
+        })
+    };
+    let (bytes, reads, switches) = read.await??;
+    client.shutdown_background();
+    assert!(bytes == source, "the stream's bytes differ from the source");
+    println!("{reads} reads, {switches} voluntary context switches of the runtime's threads");
+    assert!(
+        switches < reads / 4,
+        "{switches} context switches for {reads} reads of cached bytes: reads left the worker"
     );
     Ok(())
 }

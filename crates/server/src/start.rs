@@ -85,8 +85,9 @@ pub struct Running {
 /// The Tokio runtime the backend runs on, in the headless binary and the desktop app.
 ///
 /// One worker thread: the backend's async work is short steps between sockets and files
-/// (a block received and written, a chunk of a response sent), and what takes longer
-/// (a piece's check, a read of a stream's file) leaves the worker for a blocking thread.
+/// (a block received and written, a chunk of a response read from the page cache and
+/// sent), and what takes longer (a piece's check, a read that waits for the disk) leaves
+/// the worker for a blocking thread.
 /// With a worker per core, tokio wakes an idle worker each time another one finds work:
 /// about one thread wake-up per block received. On the unshaped benchmark's sequential
 /// read (1 GiB, seven alternating pairs) one worker used less CPU in every pair: medians

@@ -141,6 +141,15 @@ pub trait TorrentStorage: Send + Sync {
     /// read buf.len() bytes into buf at offset.
     fn pread_exact(&self, file_id: usize, offset: u64, buf: &mut [u8]) -> anyhow::Result<()>;
 
+    /// Reads into `buf` at `offset` what can be read without waiting for the disk (what
+    /// the page cache holds), in a call short enough for an async task: how many bytes
+    /// were read, possibly 0. The rest is read with `pread_exact`. Reads nothing unless a
+    /// storage implements it.
+    fn pread_cached(&self, file_id: usize, offset: u64, buf: &mut [u8]) -> usize {
+        let _ = (file_id, offset, buf);
+        0
+    }
+
     /// Given a file_id (which you can get more info from in init_storage() through torrent info)
     /// write buf.len() bytes into the file at offset.
     fn pwrite_all(&self, file_id: usize, offset: u64, buf: &[u8]) -> anyhow::Result<()>;
@@ -185,6 +194,10 @@ pub trait TorrentStorage: Send + Sync {
 impl<U: TorrentStorage + ?Sized> TorrentStorage for Box<U> {
     fn pread_exact(&self, file_id: usize, offset: u64, buf: &mut [u8]) -> anyhow::Result<()> {
         (**self).pread_exact(file_id, offset, buf)
+    }
+
+    fn pread_cached(&self, file_id: usize, offset: u64, buf: &mut [u8]) -> usize {
+        (**self).pread_cached(file_id, offset, buf)
     }
 
     fn pwrite_all(&self, file_id: usize, offset: u64, buf: &[u8]) -> anyhow::Result<()> {

@@ -302,18 +302,31 @@ impl AsyncRead for FileStream {
         };
 
         let start = Instant::now();
-        poll_try_io!(poll_try_io!(self.torrent.shared.spawner.block_in_place(
-            || {
-                self.torrent.with_storage_and_file(
-                    self.file_id,
-                    |files, _fi| {
-                        files.pread_exact(self.file_id, self.position, buf)?;
-                        Ok::<_, anyhow::Error>(())
-                    },
-                    &self.metadata,
-                )
-            }
-        )));
+        // What the page cache holds (a piece just written, usually) is read right here: a
+        // read that leaves the runtime's worker for a blocking thread (block_in_place) hands
+        // the worker to another thread and back, which costs more than the copy. Only the
+        // rest, if any, waits for the disk on a blocking thread.
+        let cached = poll_try_io!(self.torrent.with_storage_and_file(
+            self.file_id,
+            |files, _fi| files.pread_cached(self.file_id, self.position, buf),
+            &self.metadata,
+        ))
+        .min(buf.len());
+        if cached < buf.len() {
+            let (position, rest) = (self.position + cached as u64, &mut buf[cached..]);
+            poll_try_io!(poll_try_io!(self.torrent.shared.spawner.block_in_place(
+                || {
+                    self.torrent.with_storage_and_file(
+                        self.file_id,
+                        |files, _fi| {
+                            files.pread_exact(self.file_id, position, rest)?;
+                            Ok::<_, anyhow::Error>(())
+                        },
+                        &self.metadata,
+                    )
+                }
+            )));
+        }
 
         trace!(
             buflen = buf.len(),

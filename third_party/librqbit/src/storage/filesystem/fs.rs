@@ -66,6 +66,13 @@ impl TorrentStorage for FilesystemStorage {
             .pread_exact(offset, buf)
     }
 
+    fn pread_cached(&self, file_id: usize, offset: u64, buf: &mut [u8]) -> usize {
+        self.opened_files
+            .get(file_id)
+            .and_then(|f| f.lock_read().ok())
+            .map_or(0, |f| f.pread_cached(offset, buf))
+    }
+
     fn pwrite_all(&self, file_id: usize, offset: u64, buf: &[u8]) -> anyhow::Result<()> {
         let of = self.opened_files.get(file_id).context("no such file")?;
         #[cfg(windows)]

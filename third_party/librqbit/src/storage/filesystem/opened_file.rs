@@ -13,6 +13,10 @@ use crate::Error;
 pub trait OurFileExt {
     fn pwrite_all_vectored(&self, offset: u64, bufs: [IoSlice<'_>; 2]) -> anyhow::Result<usize>;
     fn pread_exact(&self, offset: u64, buf: &mut [u8]) -> anyhow::Result<()>;
+    /// Reads into `buf` at `offset` what the page cache holds, without waiting for the
+    /// disk: how many bytes were read, 0 when the first of them is not cached, on an error
+    /// or where the platform cannot tell.
+    fn pread_cached(&self, offset: u64, buf: &mut [u8]) -> usize;
     fn pwrite_all(&self, offset: u64, buf: &[u8]) -> anyhow::Result<()>;
 }
 
@@ -66,6 +70,31 @@ impl OurFileExt for File {
         use std::os::unix::fs::FileExt;
 
         Ok(self.read_exact_at(buf, offset)?)
+    }
+
+    #[cfg(all(target_os = "linux", any(target_env = "gnu", target_env = "musl")))]
+    fn pread_cached(&self, offset: u64, buf: &mut [u8]) -> usize {
+        use nix::libc;
+        use std::os::fd::AsRawFd;
+
+        let Ok(offset) = libc::off_t::try_from(offset) else {
+            return 0;
+        };
+        let iov = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
+        // SAFETY: the one iovec points into `buf`, which is valid for writes of its length
+        // for the whole call; the file descriptor is open while `self` is borrowed.
+        let read = unsafe { libc::preadv2(self.as_raw_fd(), &iov, 1, offset, libc::RWF_NOWAIT) };
+        // EAGAIN: the first byte is not cached. Any other error is left for the blocking
+        // read to report.
+        usize::try_from(read).unwrap_or(0)
+    }
+
+    #[cfg(not(all(target_os = "linux", any(target_env = "gnu", target_env = "musl"))))]
+    fn pread_cached(&self, _offset: u64, _buf: &mut [u8]) -> usize {
+        0
     }
 
     #[cfg(windows)]

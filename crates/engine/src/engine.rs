@@ -212,12 +212,15 @@ impl Engine {
         .map_err(|_| EngineError::TooManyReaders(self.config.max_readers))?
         .context("the engine is shutting down")?;
         let guard = ReaderGuard::new(stream.clone());
-        let inner = stream
-            .handle
-            .clone()
-            .stream(index)
-            .await
-            .context("opening the file for streaming")?;
+        let inner = match stream.handle.clone().stream(index).await {
+            Ok(inner) => inner,
+            // The torrent failed since the check above (its disk filled, say): the reader
+            // is refused with the words its failure has, as a later one would be.
+            Err(e) => match stream.check_failure() {
+                Some(failure) => return Err(anyhow::anyhow!(failure).into()),
+                None => return Err(e.context("opening the file for streaming").into()),
+            },
+        };
         Ok(StreamReader::new(Box::pin(inner), permit, guard))
     }
 

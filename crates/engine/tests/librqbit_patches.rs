@@ -59,9 +59,19 @@ async fn add_with_options(
     seeder: &Seeder,
     opts: AddTorrentOptions,
 ) -> anyhow::Result<Arc<ManagedTorrent>> {
+    add_torrent_bytes(session, seeder.torrent().to_vec(), opts).await
+}
+
+/// Adds the torrent whose .torrent file is `torrent` with `opts`, overwriting what is on
+/// disk, and waits until it is initialized.
+async fn add_torrent_bytes(
+    session: &Arc<Session>,
+    torrent: Vec<u8>,
+    opts: AddTorrentOptions,
+) -> anyhow::Result<Arc<ManagedTorrent>> {
     let handle = session
         .add_torrent(
-            AddTorrent::from_bytes(seeder.torrent().to_vec()),
+            AddTorrent::from_bytes(torrent),
             Some(AddTorrentOptions {
                 overwrite: true,
                 ..opts
@@ -2359,6 +2369,16 @@ fn reads_by_threads_named(name: &str) -> anyhow::Result<u64> {
     count_of_threads_named(name, "io", "syscr")
 }
 
+/// A runtime with one worker whose threads (the worker and its blocking threads) are all
+/// named `name`, so that their counts in `/proc` are the session's alone.
+fn one_worker_runtime(name: &str) -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name(name)
+        .enable_all()
+        .build()
+}
+
 /// Patch "a peer's queued blocks are read several at a time": a connection's reads take
 /// what the peer has queued in the socket, up to 128 KiB, where 9.1.0 read into a ring
 /// of 32 KiB: one 16 KiB block at a time in practice, never more than 32 KiB.
@@ -2382,28 +2402,13 @@ async fn a_peers_queued_blocks_are_read_several_at_a_time() -> anyhow::Result<()
     .await?;
     let source = seeder.read(FILE)?;
     let peer = seeder.addr();
-    let client = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name(THREADS)
-        .enable_all()
-        .build()?;
+    let client = one_worker_runtime(THREADS)?;
     let dir = tempfile::tempdir()?;
     let download = {
         let (dir, torrent) = (dir.path().to_path_buf(), seeder.torrent().to_vec());
         client.spawn(async move {
             let session = isolated_session(&dir, 2).await?;
-            let handle = session
-                .add_torrent(
-                    AddTorrent::from_bytes(torrent),
-                    Some(AddTorrentOptions {
-                        overwrite: true,
-                        ..Default::default()
-                    }),
-                )
-                .await?
-                .into_handle()
-                .context("the torrent was not added")?;
-            handle.wait_until_initialized().await?;
+            let handle = add_torrent_bytes(&session, torrent, Default::default()).await?;
             let busy = tokio::spawn(async {
                 loop {
                     std::thread::sleep(Duration::from_millis(10));
@@ -2461,28 +2466,13 @@ async fn a_stream_reads_what_the_page_cache_holds_on_the_worker() -> anyhow::Res
     .await?;
     let source = seeder.read(FILE)?;
     let peer = seeder.addr();
-    let client = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name(THREADS)
-        .enable_all()
-        .build()?;
+    let client = one_worker_runtime(THREADS)?;
     let dir = tempfile::tempdir()?;
     let read = {
         let (dir, torrent) = (dir.path().to_path_buf(), seeder.torrent().to_vec());
         client.spawn(async move {
             let session = isolated_session(&dir, 2).await?;
-            let handle = session
-                .add_torrent(
-                    AddTorrent::from_bytes(torrent),
-                    Some(AddTorrentOptions {
-                        overwrite: true,
-                        ..Default::default()
-                    }),
-                )
-                .await?
-                .into_handle()
-                .context("the torrent was not added")?;
-            handle.wait_until_initialized().await?;
+            let handle = add_torrent_bytes(&session, torrent, Default::default()).await?;
             handle.add_peer(peer)?;
             timeout(Duration::from_secs(60), handle.wait_until_completed())
                 .await

@@ -296,11 +296,6 @@ impl AsyncRead for FileStream {
         // Only what the read fills is initialized: a caller's buffer may be much larger.
         let buf = tbuf.initialize_unfilled_to(bytes_to_read);
 
-        let _blocking_permit = match self.blocking_permits.poll_acquire(cx) {
-            Poll::Ready(permit) => poll_try_io!(permit.context("blocking semaphore closed")),
-            Poll::Pending => return Poll::Pending,
-        };
-
         let start = Instant::now();
         // What the page cache holds (a piece just written, usually) is read right here: a
         // read that leaves the runtime's worker for a blocking thread (block_in_place) hands
@@ -313,6 +308,12 @@ impl AsyncRead for FileStream {
         ))
         .min(buf.len());
         if cached < buf.len() {
+            // Only a read that leaves the worker takes a blocking permit. Without one yet,
+            // this poll ends and the next reads the cached part again.
+            let _blocking_permit = match self.blocking_permits.poll_acquire(cx) {
+                Poll::Ready(permit) => poll_try_io!(permit.context("blocking semaphore closed")),
+                Poll::Pending => return Poll::Pending,
+            };
             let (position, rest) = (self.position + cached as u64, &mut buf[cached..]);
             poll_try_io!(poll_try_io!(self.torrent.shared.spawner.block_in_place(
                 || {

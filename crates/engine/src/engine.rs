@@ -7,11 +7,13 @@
 //! - `stream`: a prepared stream, what it answers ([`StreamInfo`]), its activity and
 //!   its failure;
 //! - `cache`: what is kept of streams that ended, its index, its cap, clearing it;
-//! - `cleanup`: the reaper, which parks idle streams in the cache.
+//! - `cleanup`: the reaper, which parks idle streams in the cache;
+//! - `runtime`: the Tokio runtime of its own that the session's tasks run on.
 
 mod cache;
 mod cleanup;
 mod prepare;
+mod runtime;
 pub(crate) mod stream;
 mod webrtc;
 
@@ -34,6 +36,7 @@ use crate::{EngineConfig, EngineError, InfoHash, Source};
 use cache::CacheIndex;
 pub use cache::{CacheInfo, CachedTorrent};
 use prepare::Preparation;
+use runtime::EngineRuntime;
 use stream::Stream;
 pub use stream::StreamInfo;
 
@@ -60,11 +63,15 @@ pub struct Engine {
     /// Names files moved to `trash/` uniquely.
     trashed: AtomicU64,
     reaper: Mutex<Option<JoinHandle<()>>>,
+    /// Where the session's tasks run: every operation that reaches the session goes
+    /// through [`EngineRuntime::enter`].
+    runtime: EngineRuntime,
 }
 
 impl Engine {
-    /// Starts the session (DHT, listeners) and the reaper, after loading the cache's
-    /// index (and removing data it does not name) and holding the cache to its cap.
+    /// Starts the session (DHT, listeners) and the reaper on a runtime of the engine's
+    /// own, after loading the cache's index (and removing data it does not name) and
+    /// holding the cache to its cap. The caller's runtime serves what reads the streams.
     pub async fn start(config: EngineConfig) -> anyhow::Result<Arc<Engine>> {
         let downloads = config.downloads_dir();
         for dir in [&downloads, &config.torrents_dir()] {
@@ -91,22 +98,27 @@ impl Engine {
             ipv4_only: listen_addr.is_ipv4(),
             ..Default::default()
         });
-        let session = Session::new_with_opts(
-            downloads,
-            SessionOptions {
-                dht,
-                listen,
-                connect: Some(ConnectionOptions::default()),
-                persistence: None,
-                fastresume: false,
-                disable_local_service_discovery: !config.local_peer_discovery,
-                ipv4_only: config.peer_listen.is_some_and(|a| a.is_ipv4()),
-                client_name_and_version: Some(format!("CinemaHalal {}", env!("CARGO_PKG_VERSION"))),
-                ..Default::default()
-            },
-        )
-        .await
-        .context("starting the torrent session")?;
+        let runtime = EngineRuntime::new().context("starting the engine's runtime")?;
+        let session = runtime
+            .enter(Session::new_with_opts(
+                downloads,
+                SessionOptions {
+                    dht,
+                    listen,
+                    connect: Some(ConnectionOptions::default()),
+                    persistence: None,
+                    fastresume: false,
+                    disable_local_service_discovery: !config.local_peer_discovery,
+                    ipv4_only: config.peer_listen.is_some_and(|a| a.is_ipv4()),
+                    client_name_and_version: Some(format!(
+                        "CinemaHalal {}",
+                        env!("CARGO_PKG_VERSION")
+                    )),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .context("starting the torrent session")?;
 
         let engine = Arc::new(Engine {
             rqbit: librqbit::Api::new(session.clone(), None),
@@ -118,9 +130,13 @@ impl Engine {
             cache: Mutex::new(index),
             trashed: AtomicU64::new(0),
             reaper: Mutex::default(),
+            runtime,
         });
         engine.enforce_cache_cap().await;
-        let reaper = tokio::spawn(cleanup::reap_idle(Arc::downgrade(&engine)));
+        let reaper = engine
+            .runtime
+            .handle()
+            .spawn(cleanup::reap_idle(Arc::downgrade(&engine)));
         *engine.reaper.lock().unwrap() = Some(reaper);
         Ok(engine)
     }
@@ -159,16 +175,20 @@ impl Engine {
         file_index: Option<usize>,
     ) -> Result<StreamInfo, EngineError> {
         let info_hash = source.info_hash()?;
-        if let Ok(stream) = self.get_touched(info_hash) {
-            // A link naming peers the stream does not know yet hands them to it.
-            if let Source::Magnet(m) = &source {
-                for peer in m.peers() {
-                    let _ = stream.handle.add_peer(*peer);
+        self.runtime
+            .enter(async {
+                if let Ok(stream) = self.get_touched(info_hash) {
+                    // A link naming peers the stream does not know yet hands them to it.
+                    if let Source::Magnet(m) = &source {
+                        for peer in m.peers() {
+                            let _ = stream.handle.add_peer(*peer);
+                        }
+                    }
+                    return self.select_file(info_hash, &stream, file_index).await;
                 }
-            }
-            return self.select_file(info_hash, &stream, file_index).await;
-        }
-        self.prepare_new(info_hash, source, file_index).await
+                self.prepare_new(info_hash, source, file_index).await
+            })
+            .await
     }
 
     /// The answer for a stream already prepared, for one of its files.
@@ -212,7 +232,11 @@ impl Engine {
         .map_err(|_| EngineError::TooManyReaders(self.config.max_readers))?
         .context("the engine is shutting down")?;
         let guard = ReaderGuard::new(stream.clone());
-        let inner = match stream.handle.clone().stream(index).await {
+        let opened = self
+            .runtime
+            .enter(stream.handle.clone().stream(index))
+            .await;
+        let inner = match opened {
             Ok(inner) => inner,
             // The torrent failed since the check above (its disk filled, say): the reader
             // is refused with the words its failure has, as a later one would be.
@@ -288,6 +312,7 @@ impl Engine {
     /// Hands a stream a peer address to connect to; `true` when it is new to it.
     pub fn add_peer(&self, info_hash: InfoHash, peer: SocketAddr) -> Result<bool, EngineError> {
         let stream = self.get_touched(info_hash)?;
+        let _context = self.runtime.handle().enter();
         Ok(stream
             .handle
             .add_peer(peer)
@@ -301,22 +326,28 @@ impl Engine {
             .unwrap()
             .remove(&info_hash)
             .ok_or(EngineError::NotFound(info_hash))?;
-        self.forget(info_hash).await;
+        self.runtime.enter(self.forget(info_hash)).await;
         tracing::info!(%info_hash, "stream stopped, data removed");
         Ok(())
     }
 
-    /// Stops every stream, keeping its data in the cache, and the session.
+    /// Stops every stream, keeping its data in the cache, then the session and its
+    /// runtime.
     pub async fn shutdown(&self) {
         if let Some(reaper) = self.reaper.lock().unwrap().take() {
             reaper.abort();
         }
         self.readers.close();
         let streams: Vec<(InfoHash, Arc<Stream>)> = self.streams.lock().unwrap().drain().collect();
-        for (h, stream) in streams {
-            self.park(h, &stream).await;
-        }
-        self.session.stop().await;
+        self.runtime
+            .enter(async {
+                for (h, stream) in streams {
+                    self.park(h, &stream).await;
+                }
+                self.session.stop().await;
+            })
+            .await;
+        self.runtime.stop();
     }
 }
 

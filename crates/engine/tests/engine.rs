@@ -1173,3 +1173,67 @@ async fn a_full_disk_fails_its_stream_with_a_clear_message_and_others_go_on() {
     })
     .await
 }
+
+/// The session's tasks run on the engine's own runtime: a caller whose only worker is
+/// busy (an HTTP server serving, a slow handler) does not stop the download. The seeder
+/// runs on a third runtime, so only the engine's placement is tested.
+#[test]
+fn the_download_goes_on_while_the_callers_runtime_is_busy() {
+    let one_worker = |name: &str| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name(name)
+            .enable_all()
+            .build()
+            .unwrap()
+    };
+    let seeding = one_worker("seeder");
+    let caller = one_worker("caller");
+    let size = 16 * MIB;
+    let seeder = seeding
+        .block_on(Seeder::random(
+            &[("busy.mp4", size)],
+            SeederOptions {
+                piece_length: Some(256 * 1024),
+                // About four seconds for the file (its first second comes at once): the
+                // download is under way, not done, when the caller's worker gets busy.
+                upload_bps: Some(4 * MIB as u32),
+            },
+        ))
+        .unwrap();
+    let (t, hash) = caller.block_on(within_limit(async {
+        let t = TestEngine::start(|_| {}).await;
+        let hash = t.prepare(&seeder.magnet(), None).await.info_hash;
+        (t, hash)
+    }));
+
+    // The caller's one worker spins until the file is downloaded, or gives up after 30 s.
+    let engine = t.engine.clone();
+    let (before, after) = caller
+        .block_on(caller.spawn(async move {
+            let downloaded = || engine.status(hash, None).unwrap().downloaded_bytes;
+            let before = downloaded();
+            let start = std::time::Instant::now();
+            while downloaded() < size as u64 && start.elapsed() < Duration::from_secs(30) {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            (before, downloaded())
+        }))
+        .unwrap();
+    assert!(
+        before < size as u64 / 2,
+        "half the file was there before the worker got busy ({before} bytes)"
+    );
+    assert_eq!(
+        after, size as u64,
+        "the download stopped while the caller's worker was busy"
+    );
+
+    // And what was downloaded meanwhile is the seeder's file.
+    let expected = seeder.read("busy.mp4").unwrap();
+    caller.block_on(within_limit(async {
+        assert!(read_at(&t.engine, hash, None, 0, size).await == expected);
+        t.stop().await;
+    }));
+    drop(seeder);
+}

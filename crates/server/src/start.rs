@@ -82,16 +82,18 @@ pub struct Running {
     server: JoinHandle<std::io::Result<()>>,
 }
 
-/// The Tokio runtime the backend runs on, in the headless binary and the desktop app.
+/// The Tokio runtime the backend serves HTTP on, in the headless binary and the desktop
+/// app (whose Tauri commands share it).
 ///
-/// One worker thread: the backend's async work is short steps between sockets and files
-/// (a block received and written, a chunk of a response read from the page cache and
-/// sent), and what takes longer (a piece's check, a read that waits for the disk) leaves
-/// the worker for a blocking thread.
+/// One worker thread: serving is short steps between sockets and the page cache (a
+/// chunk of a response read and sent), and what takes longer (a read that waits for the
+/// disk) leaves the worker for a blocking thread. The torrent engine's tasks do not run
+/// here: the engine keeps a runtime of its own, also of one worker (`Engine::start`), so
+/// the download and the serving of it each have a core.
 /// With a worker per core, tokio wakes an idle worker each time another one finds work:
-/// about one thread wake-up per block received. On the unshaped benchmark's sequential
-/// read (1 GiB, seven alternating pairs) one worker used less CPU in every pair: medians
-/// 2.45 -> 2.20 CPU-s per GiB, 432 -> 451 MB/s.
+/// about one thread wake-up per block received when the engine's tasks ran here. On the
+/// unshaped benchmark's sequential read (1 GiB, seven alternating pairs) one worker used
+/// less CPU in every pair: medians 2.45 -> 2.20 CPU-s per GiB, 432 -> 451 MB/s.
 pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)

@@ -107,4 +107,27 @@ mod tests {
         assert_ne!(here.as_deref(), Some("engine"));
         runtime.stop();
     }
+
+    /// The last `Arc<Engine>` may go in one of the engine's own tasks (the reaper holds
+    /// one while it looks at the streams): the runtime then stops from its own thread.
+    #[test]
+    fn the_runtime_stops_from_one_of_its_own_tasks() {
+        let runtime = std::sync::Arc::new(EngineRuntime::new().unwrap());
+        let (go, dropped_outside) = std::sync::mpsc::channel::<()>();
+        let (done, stopped) = std::sync::mpsc::channel();
+        let inside = runtime.clone();
+        runtime.handle().spawn(async move {
+            dropped_outside.recv().unwrap();
+            // The last reference: the runtime stops here, on its own worker.
+            drop(inside);
+            done.send(std::thread::current().name().map(str::to_owned))
+                .unwrap();
+        });
+        drop(runtime);
+        go.send(()).unwrap();
+        let stopped_on = stopped
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .unwrap();
+        assert_eq!(stopped_on.as_deref(), Some("engine"));
+    }
 }

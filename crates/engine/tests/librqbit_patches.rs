@@ -93,12 +93,12 @@ struct OneSeeder {
     handle: Arc<ManagedTorrent>,
 }
 
-async fn one_seeder(
+/// A seeder of `FILE`, `len` random bytes, and those bytes.
+async fn random_seeder(
     len: usize,
     piece_length: u32,
     upload_bps: Option<u32>,
-    blocking_permits: usize,
-) -> anyhow::Result<OneSeeder> {
+) -> anyhow::Result<(Seeder, Vec<u8>)> {
     let seeder = Seeder::random(
         &[(FILE, len)],
         SeederOptions {
@@ -107,7 +107,18 @@ async fn one_seeder(
         },
     )
     .await?;
-    let source = Arc::new(seeder.read(FILE)?);
+    let source = seeder.read(FILE)?;
+    Ok((seeder, source))
+}
+
+async fn one_seeder(
+    len: usize,
+    piece_length: u32,
+    upload_bps: Option<u32>,
+    blocking_permits: usize,
+) -> anyhow::Result<OneSeeder> {
+    let (seeder, source) = random_seeder(len, piece_length, upload_bps).await?;
+    let source = Arc::new(source);
     let dir = tempfile::tempdir()?;
     let session = isolated_session(dir.path(), blocking_permits).await?;
     let handle = add_without_peers(&session, &seeder, false).await?;
@@ -2392,15 +2403,7 @@ fn one_worker_runtime(name: &str) -> std::io::Result<tokio::runtime::Runtime> {
 async fn a_peers_queued_blocks_are_read_several_at_a_time() -> anyhow::Result<()> {
     const THREADS: &str = "queued-reads";
     const LEN: usize = 16 << 20;
-    let seeder = Seeder::random(
-        &[(FILE, LEN)],
-        SeederOptions {
-            piece_length: Some(1 << 20),
-            upload_bps: None,
-        },
-    )
-    .await?;
-    let source = seeder.read(FILE)?;
+    let (seeder, source) = random_seeder(LEN, 1 << 20, None).await?;
     let peer = seeder.addr();
     let client = one_worker_runtime(THREADS)?;
     let dir = tempfile::tempdir()?;
@@ -2456,15 +2459,7 @@ async fn a_stream_reads_what_the_page_cache_holds_on_the_worker() -> anyhow::Res
     const THREADS: &str = "cached-reads";
     const LEN: usize = 16 << 20;
     const READ: usize = 256 << 10;
-    let seeder = Seeder::random(
-        &[(FILE, LEN)],
-        SeederOptions {
-            piece_length: Some(1 << 20),
-            upload_bps: None,
-        },
-    )
-    .await?;
-    let source = seeder.read(FILE)?;
+    let (seeder, source) = random_seeder(LEN, 1 << 20, None).await?;
     let peer = seeder.addr();
     let client = one_worker_runtime(THREADS)?;
     let dir = tempfile::tempdir()?;

@@ -1113,11 +1113,13 @@ async fn a_full_disk_fails_its_stream_with_a_clear_message_and_others_go_on() {
         let small = Seeder::random(&[("small.mp4", MIB)], Default::default())
             .await
             .unwrap();
+        // Capped so that the disk fills after `prepare` returns, which waits for a peer
+        // only: the ~7 MiB left take about two seconds to come.
         let big = Seeder::random(
             &[("big.mp4", 16 * MIB)],
             SeederOptions {
                 piece_length: Some(64 * 1024),
-                upload_bps: None,
+                upload_bps: Some(4 * MIB as u32),
             },
         )
         .await

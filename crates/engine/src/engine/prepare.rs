@@ -13,7 +13,7 @@ use anyhow::Context;
 use librqbit::{AddTorrent, AddTorrentOptions, AddTorrentResponse, ListOnlyResponse};
 
 use super::Engine;
-use super::stream::{Activity, Handle, Stream, StreamInfo, out_of_range};
+use super::stream::{Activity, Handle, Stream, StreamInfo, describe_failure, out_of_range};
 use super::webrtc::{WebPeers, is_websocket_tracker, without_websocket_trackers};
 use crate::metainfo_check::{check_torrent, torrent_trackers};
 use crate::status::StreamState;
@@ -374,7 +374,9 @@ impl Engine {
         loop {
             let stats = handle.stats();
             if let Some(error) = stats.error {
-                return Err(anyhow::anyhow!(error).context("the torrent failed").into());
+                // Said as a stream's failure is said later (a full disk says so).
+                let message = describe_failure(&anyhow::anyhow!(error));
+                return Err(EngineError::Failed(anyhow::anyhow!(message)));
             }
             let have = stats.file_progress.get(file).copied().unwrap_or(0);
             let file_done = handle

@@ -2073,21 +2073,15 @@ async fn a_piece_waiting_for_its_check_is_not_lost_with_its_peer() -> anyhow::Re
     Ok(())
 }
 
-/// Patch "a piece being checked is queued again on pause": a piece taken out of the
-/// in-flight set for its hash check is tracked until the check ends, so a pause during
-/// the check queues it again: it is downloaded after the resume rather than lost between
-/// "downloading" and "had".
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_piece_being_checked_when_the_torrent_pauses_is_not_lost() -> anyhow::Result<()> {
-    // With no stream open, the first read of a check's size is the first piece's check.
-    const CHECK_READ: usize = 64 << 10;
-    let download = gated_download().await?;
-    download.gate.arm(CHECK_READ);
-    // A piece whose blocks come in order is checked with no read (patch "a piece's
-    // blocks are hashed as they are written"): piece 0's block 0 comes after block 1, so
-    // its check reads the piece back from block 1.
+/// The first read of a piece's check (64 KiB), once a stream is open.
+const CHECK_READ: usize = 64 << 10;
+
+/// A proxy to `seeder` that sends piece 0's block 0 after its block 1. A piece whose
+/// blocks come in order is checked with no read (patch "a piece's blocks are hashed as
+/// they are written"); piece 0's check then reads the piece back from block 1.
+async fn block_0_late_proxy(seeder: SocketAddr) -> anyhow::Result<SocketAddr> {
     let mut held = None;
-    let proxy = rewriting_proxy(download.seeder.addr(), move |message| {
+    rewriting_proxy(seeder, move |message| {
         let block_0_of_piece_0 =
             message.get(4) == Some(&PIECE) && message.get(5..13) == Some(&[0u8; 8][..]);
         if block_0_of_piece_0 && held.is_none() {
@@ -2096,14 +2090,61 @@ async fn a_piece_being_checked_when_the_torrent_pauses_is_not_lost() -> anyhow::
         }
         std::iter::once(message).chain(held.take()).collect()
     })
-    .await?;
-    download.handle.add_peer(proxy)?;
+    .await
+}
+
+/// Patch "a piece being checked is queued again on pause": a piece taken out of the
+/// in-flight set for its hash check is tracked until the check ends, so a pause during
+/// the check queues it again: it is downloaded after the resume rather than lost between
+/// "downloading" and "had".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_piece_being_checked_when_the_torrent_pauses_is_not_lost() -> anyhow::Result<()> {
+    // With no stream open, the first read of a check's size is the first piece's check.
+    let download = gated_download().await?;
+    download.gate.arm(CHECK_READ);
+    download
+        .handle
+        .add_peer(block_0_late_proxy(download.seeder.addr()).await?)?;
     download.held_at().await?;
     download.session.pause(&download.handle).await?;
     download.gate.release();
     download.session.unpause(&download.handle).await?;
     // A resumed torrent starts with no peer; this session finds none by itself.
     download.handle.add_peer(download.seeder.addr())?;
+    download.completes_with_the_source().await?;
+    download.session.stop().await;
+    Ok(())
+}
+
+/// Patch "a piece's check runs beside its peer": while piece 0's check is held in the
+/// storage (its read back), the peer's task goes on receiving, and the whole next piece
+/// is written meanwhile. Once the check is let go the download completes with the
+/// source's bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pieces_check_does_not_hold_up_its_peer() -> anyhow::Result<()> {
+    let download = gated_download().await?;
+    download.gate.arm(CHECK_READ);
+    download
+        .handle
+        .add_peer(block_0_late_proxy(download.seeder.addr()).await?)?;
+    let held_at = download.held_at().await?;
+    // Piece 1 (blocks 64 to 127) had hardly begun when piece 0's check started; at the
+    // seeder's 2 MiB/s it takes half a second.
+    assert!(held_at < 2 * GATED_PIECE_BLOCKS, "held at block {held_at}");
+    let next_piece_written = timeout(Duration::from_secs(10), async {
+        while download.gate.writes() < 2 * GATED_PIECE_BLOCKS {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    let written = download.gate.writes();
+    println!("while piece 0's check was held: blocks written {held_at} -> {written}");
+    assert!(
+        next_piece_written.is_ok(),
+        "the next piece was not written in 10 s while a check was held ({held_at} -> {written} \
+         blocks)"
+    );
+    download.gate.release();
     download.completes_with_the_source().await?;
     download.session.stop().await;
     Ok(())

@@ -1248,22 +1248,23 @@ impl PeerFlowControl {
 }
 
 /// A piece whose every block is written, taken out of the in-flight set for its hash
-/// check, while its peer waits for a blocking permit to check it. If the peer's task is
-/// dropped meanwhile (its connection's writer ended first), the piece is queued again
-/// rather than left "being checked" for good. (A pause queues it again by itself.)
-struct UncheckedPiece<'a> {
-    state: &'a TorrentStateLive,
+/// check, until the check starts. Its peer waits for a blocking permit to start it; if
+/// the peer's task is dropped meanwhile (its connection's writer ended first), the piece
+/// is queued again rather than left "being checked" for good. (A pause queues it again
+/// by itself.)
+struct UncheckedPiece {
+    state: Arc<TorrentStateLive>,
     piece: Option<ValidPieceIndex>,
 }
 
-impl UncheckedPiece<'_> {
+impl UncheckedPiece {
     /// The check starts: it marks the piece had or queues it again itself.
     fn checking(mut self) {
         self.piece = None;
     }
 }
 
-impl Drop for UncheckedPiece<'_> {
+impl Drop for UncheckedPiece {
     fn drop(&mut self) {
         let Some(piece) = self.piece.take() else {
             return;
@@ -2538,25 +2539,43 @@ impl PeerHandler {
         let completed = write_chunk(&self.state, self.addr, &piece, &chunk_info)
             .with_context(|| format!("error processing received chunk {chunk_info:?}"))?;
         if let Some(full_piece_download_time) = completed {
+            // Queued again should this peer go before the check starts.
             let unchecked = UncheckedPiece {
-                state: &self.state,
+                state: self.state.clone(),
                 piece: Some(chunk_info.piece_index),
             };
-            self.state
+            // The permit bounds the checks running at once, and makes a peer whose
+            // pieces come faster than they are checked wait here.
+            let permit = self
+                .state
                 .shared
                 .spawner
-                .block_in_place_with_semaphore(|| {
-                    unchecked.checking();
-                    check_piece(
-                        &self.state,
-                        self.addr,
-                        &self.counters,
-                        &chunk_info,
-                        full_piece_download_time,
-                    )
-                })
+                .semaphore()
+                .acquire_owned()
                 .await
-                .with_context(|| format!("error checking piece {}", chunk_info.piece_index))?;
+                .context("the blocking permits are closed")?;
+            let state = self.state.clone();
+            let addr = self.addr;
+            let counters = self.counters.clone();
+            let tx = self.tx.clone();
+            // The check runs beside this peer's task, which goes back to receiving: the
+            // next piece's blocks arrive and are written while this one is hashed. A
+            // check that fails ends the peer's connection as its own error did.
+            tokio::task::spawn_blocking(move || {
+                let _permit = permit;
+                unchecked.checking();
+                if let Err(e) = check_piece(
+                    &state,
+                    addr,
+                    &counters,
+                    &chunk_info,
+                    full_piece_download_time,
+                ) {
+                    let e = e.context(format!("error checking piece {}", chunk_info.piece_index));
+                    debug!(?addr, "{e:#}");
+                    let _ = tx.send(WriterRequest::Disconnect(Err(e)));
+                }
+            });
         }
 
         Ok(())

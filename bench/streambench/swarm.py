@@ -118,6 +118,8 @@ def plain_download(swarm: Swarm, dest: str, source, timeout: float) -> dict:
     """The ceiling: libtorrent downloads torrent 0 whole, with default settings."""
     settings = dict(_QUIET)
     settings["listen_interfaces"] = "127.0.0.1:0"
+    # The storage category carries the cache_flushed_alert waited for below.
+    settings["alert_mask"] = _QUIET["alert_mask"] | lt.alert.category_t.storage_notification
     session = lt.session(settings)
     sent_before = swarm.sent()
     try:
@@ -141,6 +143,16 @@ def plain_download(swarm: Swarm, dest: str, source, timeout: float) -> dict:
                     raise RuntimeError(f"plain download: {alert.message()}")
         if t_metadata is None:
             t_metadata = t_add
+        # libtorrent says finished once every piece is hashed, which can be before its
+        # last writes reach the file: they are flushed before the file is checked.
+        handle.flush_cache()
+        flushed = False
+        flush_deadline = time.monotonic() + 60
+        while not flushed:
+            if time.monotonic() > flush_deadline:
+                raise RuntimeError("the plain download's writes were not flushed in 60 s")
+            session.wait_for_alert(100)
+            flushed = any(isinstance(a, lt.cache_flushed_alert) for a in session.pop_alerts())
         session.pause()
         session.remove_torrent(handle)
         source.check_file(os.path.join(dest, NAMES[0]))

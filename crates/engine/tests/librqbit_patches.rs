@@ -1957,6 +1957,15 @@ impl GatedDownload {
         Ok(())
     }
 
+    /// Downloads from the seeder through `block_0_late_proxy`, and holds piece 0's check
+    /// in its read back; returns the block writes when it was held.
+    async fn hold_piece_0s_check(&self) -> anyhow::Result<usize> {
+        self.gate.arm(CHECK_READ);
+        self.handle
+            .add_peer(block_0_late_proxy(self.seeder.addr()).await?)?;
+        self.held_at().await
+    }
+
     async fn completes_with_the_source(&self) -> anyhow::Result<()> {
         timeout(Duration::from_secs(30), self.handle.wait_until_completed())
             .await
@@ -2073,7 +2082,8 @@ async fn a_piece_waiting_for_its_check_is_not_lost_with_its_peer() -> anyhow::Re
     Ok(())
 }
 
-/// The first read of a piece's check (64 KiB), once a stream is open.
+/// The size of a piece check's reads back (64 KiB). With no stream open, the first read
+/// of that size is a check's.
 const CHECK_READ: usize = 64 << 10;
 
 /// A proxy to `seeder` that sends piece 0's block 0 after its block 1. A piece whose
@@ -2099,13 +2109,8 @@ async fn block_0_late_proxy(seeder: SocketAddr) -> anyhow::Result<SocketAddr> {
 /// "downloading" and "had".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_piece_being_checked_when_the_torrent_pauses_is_not_lost() -> anyhow::Result<()> {
-    // With no stream open, the first read of a check's size is the first piece's check.
     let download = gated_download().await?;
-    download.gate.arm(CHECK_READ);
-    download
-        .handle
-        .add_peer(block_0_late_proxy(download.seeder.addr()).await?)?;
-    download.held_at().await?;
+    download.hold_piece_0s_check().await?;
     download.session.pause(&download.handle).await?;
     download.gate.release();
     download.session.unpause(&download.handle).await?;
@@ -2123,11 +2128,7 @@ async fn a_piece_being_checked_when_the_torrent_pauses_is_not_lost() -> anyhow::
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pieces_check_does_not_hold_up_its_peer() -> anyhow::Result<()> {
     let download = gated_download().await?;
-    download.gate.arm(CHECK_READ);
-    download
-        .handle
-        .add_peer(block_0_late_proxy(download.seeder.addr()).await?)?;
-    let held_at = download.held_at().await?;
+    let held_at = download.hold_piece_0s_check().await?;
     // Piece 1 (blocks 64 to 127) had hardly begun when piece 0's check started; at the
     // seeder's 2 MiB/s it takes half a second.
     assert!(held_at < 2 * GATED_PIECE_BLOCKS, "held at block {held_at}");

@@ -62,6 +62,7 @@ lint "clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo build" cargo build --workspace --all-targets --locked
 step "cargo test" cargo test --workspace --locked --no-fail-fast
 step "benchmark summary unit tests" python3 bench/test_report.py
+step "benchmark byte check unit tests" python3 bench/test_source.py
 step "benchmark, short form" python3 bench/stream_bench.py --short
 # The soak test's short form (the binary the build above made; README: "Soak test").
 # Unoptimised, its RSS still climbs through the first ~20 s (allocator warm-up, measured

@@ -145,7 +145,15 @@ pub trait TorrentStorage: Send + Sync {
     /// the page cache holds), in a call short enough for an async task: how many bytes
     /// were read, possibly 0. The rest is read with `pread_exact`. Reads nothing unless a
     /// storage implements it.
-    fn pread_cached(&self, file_id: usize, offset: u64, buf: &mut [u8]) -> usize {
+    ///
+    /// `buf` need not be initialized: an implementation only writes to it, and its first
+    /// `n` bytes are initialized when it returns `n`.
+    fn pread_cached(
+        &self,
+        file_id: usize,
+        offset: u64,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> usize {
         let _ = (file_id, offset, buf);
         0
     }
@@ -196,7 +204,12 @@ impl<U: TorrentStorage + ?Sized> TorrentStorage for Box<U> {
         (**self).pread_exact(file_id, offset, buf)
     }
 
-    fn pread_cached(&self, file_id: usize, offset: u64, buf: &mut [u8]) -> usize {
+    fn pread_cached(
+        &self,
+        file_id: usize,
+        offset: u64,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> usize {
         (**self).pread_cached(file_id, offset, buf)
     }
 

@@ -293,20 +293,27 @@ impl AsyncRead for FileStream {
                 .try_into()
         );
 
-        // Only what the read fills is initialized: a caller's buffer may be much larger.
-        let buf = tbuf.initialize_unfilled_to(bytes_to_read);
-
         let start = Instant::now();
         // What the page cache holds (a piece just written, usually) is read right here: a
         // read that leaves the runtime's worker for a blocking thread (block_in_place) hands
         // the worker to another thread and back, which costs more than the copy. Only the
         // rest, if any, waits for the disk on a blocking thread.
+        //
+        // The cached read goes into memory not yet initialized (a body sender's buffer is
+        // fresh for every read): zeroing it first would cost a pass over every byte.
+        // SAFETY: `pread_cached` only writes into the slice; nothing reads it before it
+        // is marked initialized, and only as far as the read went.
+        let unfilled = &mut unsafe { tbuf.unfilled_mut() }[..bytes_to_read];
         let cached = poll_try_io!(self.torrent.with_storage_and_file(
             self.file_id,
-            |files, _fi| files.pread_cached(self.file_id, self.position, buf),
+            |files, _fi| files.pread_cached(self.file_id, self.position, unfilled),
             &self.metadata,
         ))
-        .min(buf.len());
+        .min(bytes_to_read);
+        // SAFETY: `pread_cached` returned `cached`: it wrote the first `cached` bytes.
+        unsafe { tbuf.assume_init(cached) };
+        // Only what the cached read left is zeroed, for the blocking read below.
+        let buf = tbuf.initialize_unfilled_to(bytes_to_read);
         if cached < buf.len() {
             // Only a read that leaves the worker takes a blocking permit. Without one yet,
             // this poll ends and the next reads the cached part again.

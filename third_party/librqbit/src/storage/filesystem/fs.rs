@@ -66,7 +66,12 @@ impl TorrentStorage for FilesystemStorage {
             .pread_exact(offset, buf)
     }
 
-    fn pread_cached(&self, file_id: usize, offset: u64, buf: &mut [u8]) -> usize {
+    fn pread_cached(
+        &self,
+        file_id: usize,
+        offset: u64,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> usize {
         self.opened_files
             .get(file_id)
             .and_then(|f| f.lock_read().ok())

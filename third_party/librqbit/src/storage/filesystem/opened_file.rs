@@ -1,6 +1,7 @@
 use std::{
     fs::File,
     io::IoSlice,
+    mem::MaybeUninit,
     ops::{Deref, DerefMut},
     path::PathBuf,
 };
@@ -14,9 +15,9 @@ pub trait OurFileExt {
     fn pwrite_all_vectored(&self, offset: u64, bufs: [IoSlice<'_>; 2]) -> anyhow::Result<usize>;
     fn pread_exact(&self, offset: u64, buf: &mut [u8]) -> anyhow::Result<()>;
     /// Reads into `buf` at `offset` what the page cache holds, without waiting for the
-    /// disk: how many bytes were read, 0 when the first of them is not cached, on an error
-    /// or where the platform cannot tell.
-    fn pread_cached(&self, offset: u64, buf: &mut [u8]) -> usize;
+    /// disk: how many bytes were read (its first `n` bytes are then initialized), 0 when
+    /// the first of them is not cached, on an error or where the platform cannot tell.
+    fn pread_cached(&self, offset: u64, buf: &mut [MaybeUninit<u8>]) -> usize;
     fn pwrite_all(&self, offset: u64, buf: &[u8]) -> anyhow::Result<()>;
 }
 
@@ -73,7 +74,7 @@ impl OurFileExt for File {
     }
 
     #[cfg(all(target_os = "linux", any(target_env = "gnu", target_env = "musl")))]
-    fn pread_cached(&self, offset: u64, buf: &mut [u8]) -> usize {
+    fn pread_cached(&self, offset: u64, buf: &mut [MaybeUninit<u8>]) -> usize {
         use nix::libc;
         use std::os::fd::AsRawFd;
 
@@ -85,7 +86,8 @@ impl OurFileExt for File {
             iov_len: buf.len(),
         };
         // SAFETY: the one iovec points into `buf`, which is valid for writes of its length
-        // for the whole call; the file descriptor is open while `self` is borrowed.
+        // for the whole call (the kernel only writes to it, so it need not be initialized);
+        // the file descriptor is open while `self` is borrowed.
         let read = unsafe { libc::preadv2(self.as_raw_fd(), &iov, 1, offset, libc::RWF_NOWAIT) };
         // EAGAIN: the first byte is not cached. Any other error is left for the blocking
         // read to report.
@@ -93,7 +95,7 @@ impl OurFileExt for File {
     }
 
     #[cfg(not(all(target_os = "linux", any(target_env = "gnu", target_env = "musl"))))]
-    fn pread_cached(&self, _offset: u64, _buf: &mut [u8]) -> usize {
+    fn pread_cached(&self, _offset: u64, _buf: &mut [MaybeUninit<u8>]) -> usize {
         0
     }
 

@@ -2362,14 +2362,7 @@ async fn a_stream_read_initializes_only_what_it_fills() -> anyhow::Result<()> {
     stream.seek(SeekFrom::Start(start as u64)).await?;
     let mut storage = vec![MaybeUninit::<u8>::uninit(); 2 << 20];
     let mut buf = tokio::io::ReadBuf::uninit(&mut storage);
-    timeout(
-        Duration::from_secs(20),
-        std::future::poll_fn(|cx| {
-            tokio::io::AsyncRead::poll_read(std::pin::Pin::new(&mut stream), cx, &mut buf)
-        }),
-    )
-    .await
-    .context("the read did not return")??;
+    read_into(&mut stream, &mut buf).await?;
     let filled = buf.filled().len();
     println!(
         "filled {filled} bytes, initialized {}",
@@ -2406,47 +2399,29 @@ async fn a_streams_cached_read_into_uninitialized_memory_returns_the_files_bytes
     const PIECE_LEN: usize = 1 << 20;
     const LEN: usize = 8 * PIECE_LEN;
     const READ: usize = 256 << 10;
+    // Larger than a read that ends at a piece's end (every third one), which must leave
+    // the rest of the buffer as it was.
+    const BUF: usize = 384 << 10;
     const MARK: u8 = 0xA5;
     let one = one_seeder(LEN, PIECE_LEN as u32, None, 2).await?;
     one.handle.add_peer(one.seeder.addr())?;
     timeout(Duration::from_secs(60), one.handle.wait_until_completed())
         .await
         .context("the download did not complete")??;
-    // Read by read, the page cache then holds: all of it (piece 0), the first half of
-    // each (pieces 1-3), none of it (pieces 4-7).
+    // The page cache then holds all of piece 0, the first half of every 256 KiB of
+    // pieces 1-3 (so reads there start cached, uncached, or both), none of pieces 4-7.
     let file = std::fs::File::open(one.dir.path().join(FILE))?;
     file.sync_all()?;
-    let mut dropped = (PIECE_LEN + READ / 2..4 * PIECE_LEN)
-        .step_by(READ)
-        .map(|offset| (offset, READ / 2))
-        .collect::<Vec<_>>();
-    dropped.push((4 * PIECE_LEN, LEN - 4 * PIECE_LEN));
-    for (offset, len) in dropped {
-        // SAFETY: a plain system call on an open file descriptor.
-        let advised = unsafe {
-            libc::posix_fadvise(
-                std::os::fd::AsRawFd::as_raw_fd(&file),
-                libc::off_t::try_from(offset)?,
-                libc::off_t::try_from(len)?,
-                libc::POSIX_FADV_DONTNEED,
-            )
-        };
-        anyhow::ensure!(advised == 0, "posix_fadvise failed: {advised}");
+    for offset in (PIECE_LEN + READ / 2..4 * PIECE_LEN).step_by(READ) {
+        drop_from_page_cache(&file, offset, READ / 2)?;
     }
+    drop_from_page_cache(&file, 4 * PIECE_LEN, LEN - 4 * PIECE_LEN)?;
     let mut stream = one.handle.clone().stream(0).await?;
-    let mut position = 0;
+    let (mut position, mut short_reads) = (0, 0);
     while position < LEN {
-        // A read's buffer is larger than it: past its end the marker must stay.
-        let mut storage = vec![MaybeUninit::new(MARK); 2 * READ];
-        let mut buf = tokio::io::ReadBuf::uninit(&mut storage[..READ]);
-        timeout(
-            Duration::from_secs(20),
-            std::future::poll_fn(|cx| {
-                tokio::io::AsyncRead::poll_read(std::pin::Pin::new(&mut stream), cx, &mut buf)
-            }),
-        )
-        .await
-        .context("the read did not return")??;
+        let mut storage = vec![MaybeUninit::new(MARK); BUF];
+        let mut buf = tokio::io::ReadBuf::uninit(&mut storage);
+        read_into(&mut stream, &mut buf).await?;
         let filled = buf.filled().len();
         anyhow::ensure!(filled > 0, "the stream ended at {position} of {LEN}");
         assert!(
@@ -2465,9 +2440,47 @@ async fn a_streams_cached_read_into_uninitialized_memory_returns_the_files_bytes
             past.into_iter().all(|b| b == MARK),
             "the read at {position} wrote past the {filled} bytes it returned"
         );
+        short_reads += usize::from(filled < BUF);
         position += filled;
     }
+    assert!(
+        short_reads >= LEN / PIECE_LEN,
+        "{short_reads} reads ended before their buffer's end: the marker past a read was not tested"
+    );
     one.session.stop().await;
+    Ok(())
+}
+
+/// One `poll_read` of `stream` into `buf`, as a body sender makes it (no `read` wrapper
+/// that would initialize the buffer first).
+async fn read_into(
+    stream: &mut (impl tokio::io::AsyncRead + Unpin),
+    buf: &mut tokio::io::ReadBuf<'_>,
+) -> anyhow::Result<()> {
+    timeout(
+        Duration::from_secs(20),
+        std::future::poll_fn(|cx| {
+            tokio::io::AsyncRead::poll_read(std::pin::Pin::new(&mut *stream), cx, buf)
+        }),
+    )
+    .await
+    .context("the read did not return")??;
+    Ok(())
+}
+
+/// Drops `len` bytes of `file` at `offset` from the page cache (the file was synced), so
+/// that reading them goes to the disk.
+fn drop_from_page_cache(file: &std::fs::File, offset: usize, len: usize) -> anyhow::Result<()> {
+    // SAFETY: a plain system call on an open file descriptor.
+    let advised = unsafe {
+        libc::posix_fadvise(
+            std::os::fd::AsRawFd::as_raw_fd(file),
+            libc::off_t::try_from(offset)?,
+            libc::off_t::try_from(len)?,
+            libc::POSIX_FADV_DONTNEED,
+        )
+    };
+    anyhow::ensure!(advised == 0, "posix_fadvise failed: {advised}");
     Ok(())
 }
 
@@ -2628,16 +2641,7 @@ async fn a_stream_reads_what_the_page_cache_holds_on_the_worker() -> anyhow::Res
             let file = std::fs::File::open(dir.join(FILE))?;
             file.sync_all()?;
             for offset in (READ / 2..LEN).step_by(READ) {
-                // SAFETY: a plain system call on an open file descriptor.
-                let dropped = unsafe {
-                    libc::posix_fadvise(
-                        std::os::fd::AsRawFd::as_raw_fd(&file),
-                        libc::off_t::try_from(offset)?,
-                        libc::off_t::try_from(READ / 2)?,
-                        libc::POSIX_FADV_DONTNEED,
-                    )
-                };
-                anyhow::ensure!(dropped == 0, "posix_fadvise failed: {dropped}");
+                drop_from_page_cache(&file, offset, READ / 2)?;
             }
             stream.seek(SeekFrom::Start(0)).await?;
             let mut again = Vec::with_capacity(LEN);

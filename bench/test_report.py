@@ -82,6 +82,32 @@ class ReaderTargets(unittest.TestCase):
                          "8 readers, 1 stream: p95 1st byte ms")
 
 
+class DownloadAlone(unittest.TestCase):
+    def _run(self):
+        ours = [dict(_round(300, 200), downloadMBps=v, downloadCpuSPerGiB=c,
+                     readerCpuSPerGiB=0.4) for v, c in ((650, 1.6), (550, 1.8), (600, 1.7))]
+        c = _condition(rqbit=_round(310, 50), peerflix=_round(90, 800))
+        c["systems"]["cinemahalal"] = {"rounds": ours}
+        return report.summarize(c, META)
+
+    def test_its_median_is_compared_with_the_plain_download(self):
+        s = self._run()["systems"]["cinemahalal"]["summary"]
+        self.assertEqual(s["downloadMBps"], 600)
+        self.assertEqual(s["downloadVsCeiling"], 600 / 500)
+        self.assertEqual(s["downloadCpuSPerGiB"], 1.7)
+        self.assertEqual(s["readerCpuSPerGiB"], 0.4)
+
+    def test_the_table_shows_it_and_a_dash_where_it_was_not_measured(self):
+        c = self._run()
+        result = {"meta": {"readers": 64}, "conditions": [c],
+                  "systems": {k: {"label": k} for k in META}}
+        rows = {line.split()[1]: line for line in report.table(result).splitlines()
+                if line.startswith("unshaped ")}
+        self.assertIn("600.0 (1.20)", rows["cinemahalal"])
+        self.assertNotIn("(1.20)", rows["rqbit"])
+        self.assertIsNone(c["systems"]["rqbit"]["summary"]["downloadMBps"])
+
+
 if __name__ == "__main__":
     result = unittest.main(exit=False, verbosity=2).result
     failed = len(result.failures) + len(result.errors)

@@ -10,6 +10,11 @@
   from its metadata to its last piece (start-up is what the cold start measures). The server's CPU seconds (user +
   system, children included) per GiB of file and its peak RSS (VmHWM) are read just
   before it is stopped; the seeders' payload sent meanwhile is divided by the file size.
+  The reader's own CPU seconds per GiB (the receive and the byte check) are kept too.
+- download alone: the same as sequential with no read; the system's progress (its status
+  API) is polled until the whole file is downloaded; MB/s from ready to that, and CPU.
+  What serving the bytes costs is the difference. Only for systems that report progress
+  (CinemaHalal, rqbit).
 - concurrent readers: a fresh server, streams made ready, then 64 readers at once, each
   a 256 KiB range at a fixed pseudo-random offset (one stream, or four streams with 16
   readers each); errors, stalls (a reader that got no byte for --stall-secs) and the p95
@@ -28,6 +33,9 @@ from . import httpc
 from .source import WrongBytes
 
 RANGE = 64 * 1024
+# How often the download alone asks for the system's progress: its figure is late by at
+# most this much (0.6 % of a 1 GiB download at 600 MB/s).
+POLL_SECS = 0.01
 
 
 def percentile(values: list, q: float):
@@ -128,12 +136,15 @@ def run_system(system, ctx) -> dict:
                 # Straight from ready to the whole file: nothing read before it gives
                 # the engine a head start.
                 ready, url = system.open(0)
+                reader_cpu = time.thread_time()
                 r = httpc.read_whole(url, ctx.source, stall_secs=ctx.stall_secs,
                                      give_up_secs=ctx.give_up_secs)
+                reader_cpu = time.thread_time() - reader_cpu
             cold_ready.append(ready)
             # The transfer alone, as the plain download's figure is from its metadata
             # on: start-up is what the ready and first-byte figures measure.
             out["seqMBps"] = size / (r.t_end - r.t_sent) / 1e6
+            out["readerCpuSPerGiB"] = reader_cpu / (size / (1 << 30))
             if session.stats:
                 out["cpuSPerGiB"] = session.stats["cpuS"] / (size / (1 << 30))
                 out["peakRssMiB"] = session.stats["peakRssMiB"]
@@ -147,6 +158,11 @@ def run_system(system, ctx) -> dict:
             raise
         except Exception as e:  # noqa: BLE001
             failed("sequential", e)
+
+        try:
+            download_alone(system, ctx, out)
+        except Exception as e:  # noqa: BLE001
+            failed("download alone", e)
 
         ready_values = [r for r in cold_ready if r is not None]
         out["readyMs"] = _ms(percentile(ready_values, 0.5))
@@ -171,6 +187,35 @@ def run_system(system, ctx) -> dict:
         out["wrongBytes"] = str(e)
         ctx.log(f"{system.key}: WRONG BYTES: {e}")
     return out
+
+
+def download_alone(system, ctx, out: dict) -> None:
+    """The sequential read's download without the read: a fresh server, the stream made
+    ready, then its progress polled until the whole file is downloaded. Sets downloadMBps
+    and downloadCpuSPerGiB in `out`, unless the system cannot say what it has downloaded."""
+    size = ctx.source.size
+    with Session(system, ctx, "download") as session:
+        _, url = system.open(0)
+        t0 = time.monotonic()
+        done = system.downloaded(url)
+        if done is None:
+            return
+        last, t_last = done, t0
+        while done < size:
+            time.sleep(POLL_SECS)
+            done = system.downloaded(url)
+            now = time.monotonic()
+            if done > last:
+                last, t_last = done, now
+            elif now - t_last > ctx.give_up_secs:
+                raise RuntimeError(f"the download stopped at {done} of {size} bytes "
+                                   f"for {ctx.give_up_secs:.0f} s")
+        t_end = time.monotonic()
+    out["downloadMBps"] = size / (t_end - t0) / 1e6
+    if session.stats:
+        out["downloadCpuSPerGiB"] = session.stats["cpuS"] / (size / (1 << 30))
+    ctx.log(f"{system.key}: download alone {out['downloadMBps']:.1f} MB/s, "
+            f"{out.get('downloadCpuSPerGiB', 0):.2f} CPU-s/GiB")
 
 
 def concurrent(system, ctx, streams: int) -> dict:

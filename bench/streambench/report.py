@@ -19,6 +19,9 @@ FIGURES = [
     ("readers1.firstByteP95Ms", "{readers}, 1 stream: p95 1st byte ms", True),
     ("readers4.firstByteP95Ms", "{readers}, 4 streams: p95 1st byte ms", True),
 ]
+# Medians kept beside FIGURES, compared with nobody's: the download alone (no reader) is
+# measured by polling the system's progress, which costs each system differently.
+OWN_FIGURES = ["downloadMBps", "downloadCpuSPerGiB", "readerCpuSPerGiB"]
 
 
 def _readers_count(n: int) -> str:
@@ -47,7 +50,7 @@ def _comparable(summary: dict, key: str) -> bool:
 def summarize_system(rounds: list) -> dict:
     """Medians of each figure over the rounds; reader errors and stalls are summed."""
     summary = {}
-    for key, _, _ in FIGURES:
+    for key in [k for k, _, _ in FIGURES] + OWN_FIGURES:
         if "." not in key:
             summary[key] = median_of([r.get(key) for r in rounds])
     for key in ("readers1", "readers4"):
@@ -78,6 +81,8 @@ def summarize(condition: dict, systems_meta: dict, readers: int = TARGET_READERS
         entry["summary"] = s = summarize_system(entry["rounds"])
         if ceiling["mbps"] and s.get("seqMBps"):
             s["seqVsCeiling"] = s["seqMBps"] / ceiling["mbps"]
+        if ceiling["mbps"] and s.get("downloadMBps"):
+            s["downloadVsCeiling"] = s["downloadMBps"] / ceiling["mbps"]
     peers = {k: e["summary"] for k, e in condition["systems"].items()
              if systems_meta[k]["isPeer"]}
     ours = condition["systems"].get("cinemahalal", {}).get("summary")
@@ -169,6 +174,12 @@ def _fmt(v, digits=0):
     return f"{v:.{digits}f}"
 
 
+def _alone(s):
+    if s.get("downloadMBps") is None:
+        return "-"
+    return f"{s['downloadMBps']:.1f} ({_fmt(s.get('downloadVsCeiling'), 2)})"
+
+
 def _readers(r):
     if r is None:
         return "n/a"
@@ -179,7 +190,7 @@ def table(result: dict) -> str:
     lines = []
     n = result["meta"].get("readers", TARGET_READERS)
     cols = ["condition", "system", "ready", "1st byte", "seek p50", "seek p95", "MB/s",
-            "x ceil", "x best", "CPU-s/GiB", "RSS MiB", "sent/file",
+            "x ceil", "x best", "alone MB/s (x ceil)", "CPU-s/GiB", "RSS MiB", "sent/file",
             f"{n} on 1: err/stall/p95", f"{n} on 4: err/stall/p95"]
     rows = []
     wrong = []
@@ -189,13 +200,13 @@ def table(result: dict) -> str:
             continue
         c = cond["ceilingSummary"]
         rows.append([name, "plain download (libtorrent)", "", "", "", "", _fmt(c["mbps"], 1),
-                     "1.00", "", "", "", _fmt(c["seedersSentRatio"], 2), "", ""])
+                     "1.00", "", "", "", "", _fmt(c["seedersSentRatio"], 2), "", ""])
         best_seq = next((r for r in cond["vsBestPeer"] if r["figure"] == "seqMBps"), None)
         for key, entry in cond["systems"].items():
             s = entry["summary"]
             label = result["systems"][key]["label"]
             if s.get("wrongBytes"):
-                rows.append([name, label, "WRONG BYTES"] + [""] * 11)
+                rows.append([name, label, "WRONG BYTES"] + [""] * 12)
                 wrong.append(f"{name}: {label} returned wrong bytes: {s['wrongBytes']}")
                 continue
             x_best = (s["seqMBps"] / best_seq["bestPeerValue"]
@@ -204,7 +215,8 @@ def table(result: dict) -> str:
                 name, label + (f" ({s['failures']} failed)" if s["failures"] else ""),
                 _fmt(s.get("readyMs")), _fmt(s.get("firstByteMs")), _fmt(s.get("seekP50Ms")),
                 _fmt(s.get("seekP95Ms")), _fmt(s.get("seqMBps"), 1),
-                _fmt(s.get("seqVsCeiling"), 2), _fmt(x_best, 2), _fmt(s.get("cpuSPerGiB"), 2),
+                _fmt(s.get("seqVsCeiling"), 2), _fmt(x_best, 2), _alone(s),
+                _fmt(s.get("cpuSPerGiB"), 2),
                 _fmt(s.get("peakRssMiB")), _fmt(s.get("seedersSentRatio"), 2),
                 _readers(s.get("readers1")), _readers(s.get("readers4"))])
     widths = [max(len(str(x)) for x in col) for col in zip(cols, *rows)]
@@ -213,8 +225,9 @@ def table(result: dict) -> str:
     for row in rows:
         lines.append("  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip())
     lines.append("(ms; MB/s = 10^6 bytes/s; x ceil / x best: sequential MB/s over the plain "
-                 "download's / the best peer's; sent/file: seeders' payload during the "
-                 "sequential read over the file size)")
+                 "download's / the best peer's; alone: the same download with no reader, "
+                 "where the system reports its progress; sent/file: seeders' payload during "
+                 "the sequential read over the file size)")
     lines.extend(wrong)
     for cond in result["conditions"]:
         for key, entry in cond.get("systems", {}).items():

@@ -175,6 +175,11 @@ class System:
         """Makes torrent k's stream ready: (seconds from magnet to ready or None, URL)."""
         raise NotImplementedError
 
+    def downloaded(self, url: str):
+        """Bytes of the file at `url` that the system has downloaded and checked, or None
+        if it has no way to say (then its download alone is not measured)."""
+        return None
+
     def stop(self) -> dict:
         """Stops every process; answers the first process's CPU seconds and peak RSS."""
         stats = [p.stop() for p in self.procs]
@@ -223,6 +228,15 @@ class CinemaHalal(System):
         _, _, path = httpc.split_url(answer["streamUrl"])
         return ready, f"http://127.0.0.1:{self.port}{path}"
 
+    def downloaded(self, url: str):
+        # The stream's URL is /api/stream/{infoHash}?token=...; its status is beside it.
+        path, _, query = httpc.split_url(url)[2].partition("?")
+        status, answer = httpc.json_request(
+            f"http://127.0.0.1:{self.port}{path}/status" + (f"?{query}" if query else ""))
+        if status != 200 or not answer or "downloadedBytes" not in answer:
+            raise RuntimeError(f"GET {path}/status answered {status}: {answer}")
+        return answer["downloadedBytes"]
+
 
 class Baseline(CinemaHalal):
     key = "baseline"
@@ -233,6 +247,9 @@ class Baseline(CinemaHalal):
 
     def open(self, k: int):
         return None, f"http://127.0.0.1:{self.port}/{NAMES[k]}"
+
+    def downloaded(self, url: str):
+        return None
 
 
 class Rqbit(System):
@@ -280,6 +297,13 @@ class Rqbit(System):
                 raise RuntimeError(f"rqbit torrent state {state!r}: {stats}")
             time.sleep(0.005)
         return time.monotonic() - t0, f"{base}/stream/0"
+
+    def downloaded(self, url: str):
+        base = url.rsplit("/stream/", 1)[0]
+        status, stats = httpc.json_request(f"{base}/stats/v1")
+        if status != 200 or not stats or "progress_bytes" not in stats:
+            raise RuntimeError(f"rqbit stats answered {status}: {stats}")
+        return stats["progress_bytes"]
 
 
 class Peerflix(System):

@@ -2373,15 +2373,7 @@ async fn a_stream_read_initializes_only_what_it_fills() -> anyhow::Result<()> {
         PIECE_LEN / 2,
         "the read did not stop at the piece's end"
     );
-    assert!(
-        buf.filled() == &one.source[start..start + filled],
-        "the read's bytes differ from the source"
-    );
-    assert_eq!(
-        buf.initialized().len(),
-        filled,
-        "the read initialized more of the buffer than it filled"
-    );
+    assert_read_is_the_files(&buf, &one.source, start);
     one.session.stop().await;
     Ok(())
 }
@@ -2424,15 +2416,7 @@ async fn a_streams_cached_read_into_uninitialized_memory_returns_the_files_bytes
         read_into(&mut stream, &mut buf).await?;
         let filled = buf.filled().len();
         anyhow::ensure!(filled > 0, "the stream ended at {position} of {LEN}");
-        assert!(
-            buf.filled() == &one.source[position..position + filled],
-            "the read at {position} returned bytes that are not the file's"
-        );
-        assert_eq!(
-            buf.initialized().len(),
-            filled,
-            "the read at {position} marked more initialized than it filled"
-        );
+        assert_read_is_the_files(&buf, &one.source, position);
         // SAFETY: every element was initialized with the marker, then written only by
         // the read.
         let past = storage[filled..].iter().map(|b| unsafe { b.assume_init() });
@@ -2466,6 +2450,21 @@ async fn read_into(
     .await
     .context("the read did not return")??;
     Ok(())
+}
+
+/// A read at `at` into `buf` returned the file's bytes there (`source`), and marked as
+/// initialized only what it filled.
+fn assert_read_is_the_files(buf: &tokio::io::ReadBuf<'_>, source: &[u8], at: usize) {
+    let filled = buf.filled().len();
+    assert!(
+        buf.filled() == &source[at..at + filled],
+        "the read at {at} returned bytes that are not the file's"
+    );
+    assert_eq!(
+        buf.initialized().len(),
+        filled,
+        "the read at {at} marked more of the buffer initialized than it filled"
+    );
 }
 
 /// Drops `len` bytes of `file` at `offset` from the page cache (the file was synced), so

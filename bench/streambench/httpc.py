@@ -2,8 +2,9 @@
 
 It records when the request left, when the first body byte arrived and when the last
 did; it hands each received chunk to a checker as it arrives, in one buffer that every
-receive reuses (nothing is buffered whole, nothing is copied twice); it counts a stall when no byte comes for `stall_secs` and gives up after
-`give_up_secs` without a byte. No proxies, no redirects, no keep-alive.
+receive reuses (nothing is buffered whole, nothing is copied twice); it counts a stall
+when no byte comes for `stall_secs` and gives up after `give_up_secs` without a byte.
+No proxies, no redirects, no keep-alive.
 """
 
 import json
